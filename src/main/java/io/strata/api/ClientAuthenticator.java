@@ -1,0 +1,65 @@
+package io.strata.api;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.strata.cache.CacheKeyFactory;
+import io.strata.config.ApiConfig;
+import io.strata.config.CacheConfig;
+
+/**
+ * Checks the client key when keys are configured, and derives the caller's cache scope: a hash of
+ * its key, so entries of different keys never mix (unless the cache scope is {@code shared}).
+ */
+@ApplicationScoped
+public class ClientAuthenticator {
+
+    static final String SHARED_SCOPE = "shared";
+    static final String ANONYMOUS_SCOPE = "anonymous";
+
+    private final List<byte[]> acceptedKeys;
+    private final boolean sharedScope;
+
+    public ClientAuthenticator(ApiConfig api, CacheConfig cache) {
+        this.acceptedKeys = api.clientKeys().orElse(List.of()).stream()
+                .filter(key -> !key.isBlank())
+                .map(key -> key.strip().getBytes(StandardCharsets.UTF_8))
+                .toList();
+        this.sharedScope = cache.scope() == CacheConfig.Scope.SHARED;
+    }
+
+    /** @throws StrataException 401 when client keys are configured and the request's is not one of them */
+    public ClientIdentity authenticate(String authorization) {
+        String token = bearer(authorization);
+        if (!acceptedKeys.isEmpty() && (token == null || !accepted(token))) {
+            throw StrataException.invalidApiKey();
+        }
+        String scope = sharedScope ? SHARED_SCOPE : token == null ? ANONYMOUS_SCOPE : CacheKeyFactory.scopeOf(token);
+        return new ClientIdentity(token, scope);
+    }
+
+    /** Constant-time against every configured key, so timing does not reveal a key's prefix. */
+    private boolean accepted(String token) {
+        byte[] candidate = token.getBytes(StandardCharsets.UTF_8);
+        boolean match = false;
+        for (byte[] key : acceptedKeys) {
+            match |= MessageDigest.isEqual(key, candidate);
+        }
+        return match;
+    }
+
+    static String bearer(String authorization) {
+        if (authorization == null) {
+            return null;
+        }
+        String value = authorization.strip();
+        if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String token = value.substring(7).strip();
+            return token.isEmpty() ? null : token;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,70 @@
+package io.strata.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.strata.config.CacheConfig;
+
+/** Computes cache keys as SPEC §3 defines them. */
+@ApplicationScoped
+public class CacheKeyFactory {
+
+    /** Bumped whenever the canonical form changes, so old entries can never be read as new ones. */
+    static final String KEY_SCHEMA_VERSION = "strata-key-v1";
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final CanonicalJson canonical;
+
+    public CacheKeyFactory(CacheConfig config) {
+        this.canonical = new CanonicalJson(new TextNormalizer(config.normalization()));
+    }
+
+    /**
+     * @param scope     the caller's partition (a hash of its client key, or "shared")
+     * @param namespace the X-Cache-Namespace partition inside the scope ("" when none)
+     * @param endpoint  the endpoint name, e.g. "chat.completions"
+     * @param body      the parsed request body, or null for bodiless requests
+     */
+    public CacheKey key(String scope, String namespace, String endpoint, JsonNode body) {
+        MessageDigest sha = sha256();
+        update(sha, KEY_SCHEMA_VERSION);
+        update(sha, scope);
+        update(sha, namespace);
+        update(sha, endpoint);
+        if (body != null) {
+            sha.update(canonical.write(body).getBytes(StandardCharsets.UTF_8));
+        }
+        return new CacheKey(HEX.formatHex(sha.digest()), scope, namespace, endpoint);
+    }
+
+    /** The canonical form hashed into the key; exposed for tests and debugging. */
+    public String canonicalForm(JsonNode body) {
+        return canonical.write(body);
+    }
+
+    private static void update(MessageDigest sha, String part) {
+        sha.update(part.getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) 0); // separator: no part can run into the next
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java runtime", e);
+        }
+    }
+
+    /** Hex SHA-256 of a secret, shortened: used to name a client key's scope without storing the key. */
+    public static String scopeOf(String clientKey) {
+        byte[] digest = sha256().digest(clientKey.getBytes(StandardCharsets.UTF_8));
+        return "k:" + HEX.formatHex(digest, 0, 16);
+    }
+}

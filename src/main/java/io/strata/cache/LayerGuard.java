@@ -1,0 +1,91 @@
+package io.strata.cache;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.strata.observability.CacheMetrics;
+
+/**
+ * Makes a cache layer degrade to a miss: an operation that fails or outlives its timeout answers
+ * the fallback value instead of an error, and after enough consecutive failures the layer is
+ * skipped for a while (a small circuit breaker) so a dead server is not hammered on every request.
+ */
+public final class LayerGuard {
+
+    private static final Logger LOG = Logger.getLogger(LayerGuard.class);
+
+    private final Layer layer;
+    private final Duration timeout;
+    private final int failureThreshold;
+    private final long openForMillis;
+    private final CacheMetrics metrics;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private final AtomicLong openUntilMillis = new AtomicLong();
+
+    public LayerGuard(Layer layer, Duration timeout, int failureThreshold, Duration openFor, CacheMetrics metrics) {
+        this.layer = layer;
+        this.timeout = timeout;
+        this.failureThreshold = failureThreshold;
+        this.openForMillis = openFor.toMillis();
+        this.metrics = metrics;
+        metrics.registerLayerState(layer, this::isOpen);
+    }
+
+    /** Runs the operation unless the layer is open; any failure or timeout answers {@code fallback}. */
+    public <T> Uni<T> call(String operation, Supplier<Uni<? extends T>> action, T fallback) {
+        if (isOpen()) {
+            metrics.layerSkipped(layer, operation);
+            return Uni.createFrom().item(fallback);
+        }
+        return Uni.createFrom().<T>deferred(action)
+                .ifNoItem().after(timeout).fail()
+                .onItem().invoke(this::recordSuccess)
+                .onFailure().recoverWithItem(failure -> {
+                    recordFailure(operation, failure);
+                    return fallback;
+                });
+    }
+
+    public boolean isOpen() {
+        long until = openUntilMillis.get();
+        if (until == 0) {
+            return false;
+        }
+        if (System.currentTimeMillis() < until) {
+            return true;
+        }
+        // The pause is over: close again and let requests through as trials. The failure count was
+        // left one short of the threshold, so a single failed trial re-opens the breaker.
+        openUntilMillis.compareAndSet(until, 0);
+        return false;
+    }
+
+    private void recordSuccess(Object ignored) {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
+    }
+
+    private void recordFailure(String operation, Throwable failure) {
+        metrics.layerFailed(layer, operation);
+        int failures = consecutiveFailures.incrementAndGet();
+        if (failures >= failureThreshold) {
+            long until = System.currentTimeMillis() + openForMillis;
+            if (openUntilMillis.getAndSet(until) == 0) {
+                LOG.warnf("Cache layer %s is failing (%s); skipping it for %d ms", layer.tag(), describe(failure), openForMillis);
+            }
+            consecutiveFailures.set(failureThreshold - 1); // after the pause, one more failure re-opens
+        } else {
+            LOG.debugf("Cache layer %s %s failed: %s", layer.tag(), operation, describe(failure));
+        }
+    }
+
+    private static String describe(Throwable failure) {
+        return failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+    }
+}

@@ -1,0 +1,129 @@
+package io.strata.cache;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.strata.config.CacheConfig;
+import io.strata.observability.CacheMetrics;
+
+/**
+ * The layered lookup (L1 Redis, then L2 Postgres) and the asynchronous write-back (L2 then L1).
+ * Every layer operation goes through a {@link LayerGuard}: a failing or slow layer is a miss,
+ * never an error.
+ */
+@ApplicationScoped
+public class LayeredCache {
+
+    private static final Logger LOG = Logger.getLogger(LayeredCache.class);
+
+    private final RedisLayer l1;
+    private final PostgresLayer l2;
+    private final LayerGuard l1Guard;
+    private final LayerGuard l2Guard;
+    private final boolean l1Enabled;
+    private final boolean l2Enabled;
+    private final int maxWriteBacksInFlight;
+    private final AtomicInteger writeBacksInFlight = new AtomicInteger();
+    private final CacheMetrics metrics;
+
+    public LayeredCache(RedisLayer l1, PostgresLayer l2, CacheConfig config, CacheMetrics metrics) {
+        this.l1 = l1;
+        this.l2 = l2;
+        this.metrics = metrics;
+        this.l1Enabled = config.l1().enabled();
+        this.l2Enabled = config.l2().enabled();
+        this.l1Guard = new LayerGuard(Layer.L1, config.l1().timeout(), config.breaker().failureThreshold(),
+                config.breaker().openFor(), metrics);
+        this.l2Guard = new LayerGuard(Layer.L2, config.l2().timeout(), config.breaker().failureThreshold(),
+                config.breaker().openFor(), metrics);
+        this.maxWriteBacksInFlight = config.writeBack().maxInFlight();
+    }
+
+    /** Looks the key up layer by layer; an L2 hit is promoted to L1 in the background. */
+    public Uni<CacheLookup> lookup(CacheKey key, long nowMillis) {
+        return lookupL1(key, nowMillis).chain(found -> found != null
+                ? Uni.createFrom().item(CacheLookup.hit(found, Layer.L1))
+                : lookupL2(key, nowMillis));
+    }
+
+    private Uni<CacheEntry> lookupL1(CacheKey key, long nowMillis) {
+        if (!l1Enabled) {
+            return Uni.createFrom().nullItem();
+        }
+        long start = System.nanoTime();
+        return l1Guard.call("get", () -> l1.get(key.hex()), null)
+                .map(entry -> {
+                    CacheEntry fresh = entry != null && entry.freshAt(nowMillis) ? entry : null;
+                    metrics.lookup(Layer.L1, fresh != null ? "hit" : "miss", System.nanoTime() - start);
+                    return fresh;
+                });
+    }
+
+    private Uni<CacheLookup> lookupL2(CacheKey key, long nowMillis) {
+        if (!l2Enabled) {
+            return Uni.createFrom().item(CacheLookup.miss());
+        }
+        long start = System.nanoTime();
+        return l2Guard.call("get", () -> l2.get(key.hex(), nowMillis), null)
+                .map(entry -> {
+                    CacheLookup result;
+                    if (entry == null) {
+                        result = CacheLookup.miss();
+                    } else if (entry.freshAt(nowMillis)) {
+                        promote(entry, nowMillis);
+                        result = CacheLookup.hit(entry, Layer.L2);
+                    } else {
+                        result = CacheLookup.stale(entry);
+                    }
+                    metrics.lookup(Layer.L2, result.isHit() ? "hit" : result.staleCandidate() != null ? "stale" : "miss",
+                            System.nanoTime() - start);
+                    return result;
+                });
+    }
+
+    /** Stores a fresh answer in L2 then L1 without delaying the caller; bounded, observed and counted. */
+    public void writeBack(CacheEntry entry, long nowMillis) {
+        Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), false) : Uni.createFrom().item(false);
+        runInBackground("stored", toL2.chain(() -> l1Enabled
+                ? l1Guard.call("put", () -> l1.put(entry, nowMillis), false)
+                : Uni.createFrom().item(false)));
+    }
+
+    private void promote(CacheEntry entry, long nowMillis) {
+        if (l1Enabled) {
+            runInBackground("promoted", l1Guard.call("put", () -> l1.put(entry, nowMillis), false));
+        }
+    }
+
+    /** Removes one entry from every layer; answers whether any layer held it. */
+    public Uni<Boolean> delete(String hexKey) {
+        Uni<Boolean> fromL1 = l1Enabled ? l1Guard.call("delete", () -> l1.delete(hexKey), false) : Uni.createFrom().item(false);
+        Uni<Boolean> fromL2 = l2Enabled ? l2Guard.call("delete", () -> l2.delete(hexKey), false) : Uni.createFrom().item(false);
+        return Uni.combine().all().unis(fromL1, fromL2).with((a, b) -> a || b);
+    }
+
+    private void runInBackground(String successOutcome, Uni<?> work) {
+        if (writeBacksInFlight.incrementAndGet() > maxWriteBacksInFlight) {
+            writeBacksInFlight.decrementAndGet();
+            metrics.writeBack("dropped");
+            LOG.debug("Cache write-back dropped: too many in flight");
+            return;
+        }
+        work.onTermination().invoke(writeBacksInFlight::decrementAndGet)
+                .subscribe().with(
+                        ignored -> metrics.writeBack(successOutcome),
+                        failure -> {
+                            metrics.writeBack("failed");
+                            LOG.debugf("Cache write-back failed: %s", failure.toString());
+                        });
+    }
+
+    /** Write-backs currently running, for tests and the admin stats. */
+    public int writeBacksInFlight() {
+        return writeBacksInFlight.get();
+    }
+}

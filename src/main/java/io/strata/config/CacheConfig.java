@@ -1,0 +1,127 @@
+package io.strata.config;
+
+import java.time.Duration;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** The layered response cache. */
+@ConfigMapping(prefix = "strata.cache")
+public interface CacheConfig {
+
+    /** Master switch: off makes every request BYPASS. */
+    @WithDefault("true")
+    boolean enabled();
+
+    /** {@code per-key}: entries are partitioned by client key; {@code shared}: one cache for all callers. */
+    @WithDefault("per-key")
+    Scope scope();
+
+    /** How far request text is normalised before it is hashed into the key. */
+    @WithDefault("standard")
+    Normalization normalization();
+
+    Ttl ttl();
+
+    L1 l1();
+
+    L2 l2();
+
+    LayerBreaker breaker();
+
+    WriteBack writeBack();
+
+    enum Scope {
+        PER_KEY, SHARED
+    }
+
+    enum Normalization {
+        STRICT, STANDARD, AGGRESSIVE
+    }
+
+    /** Default time to live per endpoint, when the request sends no X-Cache-TTL. */
+    interface Ttl {
+        /** /v1/chat/completions. */
+        @WithDefault("1h")
+        Duration chat();
+
+        /** /v1/completions. */
+        @WithDefault("1h")
+        Duration completions();
+
+        /** /v1/embeddings: deterministic, so long. */
+        @WithDefault("7d")
+        Duration embeddings();
+
+        /** GET /v1/models. */
+        @WithDefault("5m")
+        Duration models();
+
+        /** Largest X-Cache-TTL a request may ask for. */
+        @WithDefault("30d")
+        Duration max();
+    }
+
+    /** L1: Redis. */
+    interface L1 {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Longest time an entry stays in Redis (never longer than its own TTL). */
+        @WithDefault("1h")
+        Duration maxTtl();
+
+        /** Entries larger than this are kept in L2 only. */
+        @WithDefault("1M")
+        MemorySize maxEntrySize();
+
+        /** A lookup slower than this counts as a miss. */
+        @WithDefault("50ms")
+        Duration timeout();
+
+        /** Prefix of every Strata key in Redis. */
+        @WithDefault("strata:v1:")
+        String keyPrefix();
+    }
+
+    /** L2: Postgres. */
+    interface L2 {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Entries larger than this are not stored at all. */
+        @WithDefault("8M")
+        MemorySize maxEntrySize();
+
+        /** A lookup slower than this counts as a miss. */
+        @WithDefault("100ms")
+        Duration timeout();
+
+        /** How long an expired entry is kept to answer STALE when the provider fails. */
+        @WithDefault("1d")
+        Duration staleGrace();
+
+        /** How often rows past their stale grace are deleted. */
+        @WithDefault("10m")
+        Duration cleanupInterval();
+    }
+
+    /** The per-layer breaker that stops hammering a layer that is down. */
+    interface LayerBreaker {
+        /** Consecutive failures (errors or timeouts) that open the breaker of a layer. */
+        @WithDefault("5")
+        int failureThreshold();
+
+        /** How long an open layer is skipped before one trial lookup is let through. */
+        @WithDefault("5s")
+        Duration openFor();
+    }
+
+    /** Asynchronous write-back of fresh answers into L2 and L1. */
+    interface WriteBack {
+        /** Write-backs in flight at once; beyond that a write-back is dropped and counted. */
+        @WithDefault("512")
+        int maxInFlight();
+    }
+}

@@ -1,0 +1,123 @@
+package io.strata.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** The provider Strata calls on a miss, and the guards around that call. */
+@ConfigMapping(prefix = "strata.upstream")
+public interface UpstreamConfig {
+
+    /** Special base URL value that selects the built-in deterministic provider. */
+    String MOCK = "mock";
+
+    /** Provider base URL including the version path (for example {@code https://api.openai.com/v1}), or {@code mock}. */
+    @WithDefault("https://api.openai.com/v1")
+    String baseUrl();
+
+    /** Provider key sent in {@code replace} mode. */
+    Optional<String> apiKey();
+
+    /** {@code forward}: the client's Authorization goes upstream; {@code replace}: Strata sends {@link #apiKey()}. */
+    @WithDefault("forward")
+    AuthMode authMode();
+
+    /** Longest wait for a whole non-streamed answer (or the first byte of a stream), per attempt. */
+    @WithDefault("120s")
+    Duration timeout();
+
+    /** Longest wait for a TCP/TLS connection to the provider. */
+    @WithDefault("5s")
+    Duration connectTimeout();
+
+    /** Pooled connections to the provider. */
+    @WithDefault("256")
+    int maxConnections();
+
+    /** Largest upstream answer Strata buffers; a larger one is refused as a bad response. */
+    @WithDefault("32M")
+    io.quarkus.runtime.configuration.MemorySize maxResponseSize();
+
+    RateLimit rateLimit();
+
+    Bulkhead bulkhead();
+
+    CircuitBreaker circuitBreaker();
+
+    Retry retry();
+
+    Mock mock();
+
+    enum AuthMode {
+        FORWARD, REPLACE
+    }
+
+    /** Strata's own per-instance limit on upstream calls (hits are never limited). */
+    interface RateLimit {
+        /** Upstream calls allowed per window; 0 disables the limit. */
+        @WithDefault("100")
+        int requests();
+
+        /** Length of the window. */
+        @WithDefault("1s")
+        Duration window();
+    }
+
+    /** Concurrent upstream calls, and how many more may wait for a slot. */
+    interface Bulkhead {
+        /** Upstream calls in flight at once. */
+        @WithDefault("256")
+        int maxConcurrent();
+
+        /** Calls waiting for a slot before Strata answers 429. */
+        @WithDefault("1024")
+        int queue();
+    }
+
+    /** Stops calling a provider that keeps failing. */
+    interface CircuitBreaker {
+        /** Calls in the rolling window before the breaker may open. */
+        @WithDefault("20")
+        int requestVolume();
+
+        /** Share of failed calls in the window that opens the breaker. */
+        @WithDefault("0.5")
+        double failureRatio();
+
+        /** How long the breaker stays open before it lets a trial call through. */
+        @WithDefault("10s")
+        Duration delay();
+
+        /** Successful trial calls that close it again. */
+        @WithDefault("2")
+        int successThreshold();
+    }
+
+    /** Retries of connect errors, 5xx and short 429s, with jittered exponential backoff. */
+    interface Retry {
+        /** Retries after the first attempt; 0 disables retrying. */
+        @WithDefault("2")
+        int maxRetries();
+
+        /** Backoff before the first retry; doubles each time, with full jitter. */
+        @WithDefault("200ms")
+        Duration initialDelay();
+
+        /** Longest backoff between two attempts. */
+        @WithDefault("5s")
+        Duration maxDelay();
+
+        /** A provider 429 whose Retry-After is longer than this passes through at once instead of being retried. */
+        @WithDefault("10s")
+        Duration maxRetryAfter();
+    }
+
+    /** The built-in {@code mock} provider. */
+    interface Mock {
+        /** Delay before each mock answer. */
+        @WithDefault("0ms")
+        Duration latency();
+    }
+}

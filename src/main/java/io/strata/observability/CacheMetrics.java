@@ -1,0 +1,81 @@
+package io.strata.observability;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.strata.cache.CacheStatus;
+import io.strata.cache.Layer;
+
+/**
+ * The cache's meters. Meters are looked up once and kept, so the request path does no registry
+ * look-ups.
+ */
+@ApplicationScoped
+public class CacheMetrics {
+
+    private final MeterRegistry registry;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+    public CacheMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** strata_cache_requests_total{endpoint,status}: every proxied request by its X-Cache-Status. */
+    public void request(String endpoint, CacheStatus status) {
+        counters.computeIfAbsent("req|" + endpoint + "|" + status.header(), k -> Counter.builder("strata.cache.requests")
+                .description("Proxied requests by endpoint and cache status")
+                .tag("endpoint", endpoint).tag("status", status.header())
+                .register(registry)).increment();
+    }
+
+    /** strata_cache_lookup_seconds{layer,outcome}: latency of one layer's lookup. */
+    public void lookup(Layer layer, String outcome, long nanos) {
+        timers.computeIfAbsent(layer.tag() + "|" + outcome, k -> Timer.builder("strata.cache.lookup")
+                .description("Cache lookup latency per layer")
+                .tag("layer", layer.tag()).tag("outcome", outcome)
+                .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** strata_cache_layer_failures_total{layer,operation}: errors and timeouts answered as misses. */
+    public void layerFailed(Layer layer, String operation) {
+        layerCounter("strata.cache.layer.failures", "Layer operations that failed or timed out and degraded to a miss",
+                layer, operation).increment();
+    }
+
+    /** strata_cache_layer_skipped_total{layer,operation}: operations skipped while a layer's breaker is open. */
+    public void layerSkipped(Layer layer, String operation) {
+        layerCounter("strata.cache.layer.skipped", "Layer operations skipped while the layer's breaker is open",
+                layer, operation).increment();
+    }
+
+    /** strata_cache_layer_open{layer}: 1 while the layer's breaker is open. */
+    public void registerLayerState(Layer layer, BooleanSupplier open) {
+        Gauge.builder("strata.cache.layer.open", open, o -> o.getAsBoolean() ? 1 : 0)
+                .description("1 while the layer is skipped after repeated failures")
+                .tag("layer", layer.tag())
+                .register(registry);
+    }
+
+    /** strata_cache_writeback_total{outcome}: stored, failed, dropped (too many in flight) or skipped (too large). */
+    public void writeBack(String outcome) {
+        counters.computeIfAbsent("wb|" + outcome, k -> Counter.builder("strata.cache.writeback")
+                .description("Asynchronous cache write-backs by outcome")
+                .tag("outcome", outcome)
+                .register(registry)).increment();
+    }
+
+    private Counter layerCounter(String name, String description, Layer layer, String operation) {
+        return counters.computeIfAbsent(name + "|" + layer.tag() + "|" + operation, k -> Counter.builder(name)
+                .description(description)
+                .tag("layer", layer.tag()).tag("operation", operation)
+                .register(registry));
+    }
+}

@@ -1,0 +1,82 @@
+package io.strata.proxy;
+
+import java.io.IOException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+
+import io.strata.api.StrataException;
+
+/**
+ * Parses a request body once (numbers as exact decimals, so 1 and 1.0 can be compared) and checks
+ * the fields Strata relies on. Anything it does not know passes through untouched.
+ */
+@ApplicationScoped
+public class RequestBodyParser {
+
+    private final ObjectReader reader;
+
+    public RequestBodyParser(ObjectMapper mapper) {
+        this.reader = mapper.reader()
+                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    }
+
+    /** @throws StrataException 400 invalid_json or invalid_request */
+    public JsonNode parse(Endpoint endpoint, byte[] body) {
+        JsonNode json;
+        try {
+            json = body == null || body.length == 0 ? null : reader.readTree(body);
+        } catch (IOException e) {
+            throw StrataException.invalidRequest("invalid_json", null,
+                    "We could not parse the JSON body of your request: " + firstLine(e.getMessage()));
+        }
+        if (json == null || !json.isObject()) {
+            throw StrataException.invalidRequest("invalid_json", null, "The request body must be a JSON object.");
+        }
+        requireType(json, "model", JsonNode::isTextual, "a string", true);
+        switch (endpoint) {
+            case CHAT_COMPLETIONS -> requireType(json, "messages", JsonNode::isArray, "an array", true);
+            case COMPLETIONS -> requireType(json, "prompt", n -> n.isTextual() || n.isArray(), "a string or an array", false);
+            case EMBEDDINGS -> requireType(json, "input", n -> n.isTextual() || n.isArray(), "a string or an array", true);
+            default -> {
+            }
+        }
+        requireType(json, "stream", JsonNode::isBoolean, "a boolean", false);
+        requireType(json, "temperature", JsonNode::isNumber, "a number", false);
+        requireType(json, "top_p", JsonNode::isNumber, "a number", false);
+        requireType(json, "n", JsonNode::isIntegralNumber, "an integer", false);
+        requireType(json, "max_tokens", JsonNode::isIntegralNumber, "an integer", false);
+        requireType(json, "max_completion_tokens", JsonNode::isIntegralNumber, "an integer", false);
+        return json;
+    }
+
+    private static void requireType(JsonNode json, String field, java.util.function.Predicate<JsonNode> ok, String expected,
+            boolean required) {
+        JsonNode value = json.get(field);
+        if (value == null || value.isNull()) {
+            if (required) {
+                throw StrataException.invalidRequest("invalid_request", field, "Missing required parameter: '" + field + "'.");
+            }
+            return;
+        }
+        if (!ok.test(value)) {
+            throw StrataException.invalidRequest("invalid_request", field,
+                    "Invalid type for '" + field + "': expected " + expected + ".");
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "malformed JSON";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

@@ -1,0 +1,80 @@
+package io.strata.upstream;
+
+import java.net.URI;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.mutiny.core.http.HttpClient;
+import io.vertx.mutiny.core.http.HttpClientResponse;
+import io.strata.config.UpstreamConfig;
+
+/** The provider over HTTP(S), through one pooled, non-blocking Vert.x client. */
+final class HttpUpstream implements Upstream {
+
+    private final HttpClient client;
+    private final String baseUrl;
+    private final long maxResponseBytes;
+    private final long idleTimeoutMillis;
+
+    HttpUpstream(Vertx vertx, UpstreamConfig config) {
+        URI base = URI.create(config.baseUrl());
+        boolean tls = "https".equalsIgnoreCase(base.getScheme());
+        HttpClientOptions options = new HttpClientOptions()
+                .setSsl(tls)
+                .setTrustAll(false)
+                .setVerifyHost(tls)
+                .setConnectTimeout((int) config.connectTimeout().toMillis())
+                .setMaxPoolSize(config.maxConnections())
+                .setKeepAlive(true)
+                .setDecompressionSupported(true);
+        this.client = vertx.createHttpClient(options);
+        this.baseUrl = config.baseUrl().endsWith("/") ? config.baseUrl().substring(0, config.baseUrl().length() - 1) : config.baseUrl();
+        this.maxResponseBytes = config.maxResponseSize().asLongValue();
+        // Backstop only: the guard's timeout answers the client first; this frees a connection a dead provider holds.
+        this.idleTimeoutMillis = config.timeout().toMillis() + 5_000;
+    }
+
+    @Override
+    public Uni<UpstreamResponse> send(UpstreamRequest request) {
+        RequestOptions options = new RequestOptions()
+                .setMethod(request.method())
+                .setAbsoluteURI(baseUrl + request.path())
+                .setHeaders(request.headers())
+                .setIdleTimeout(idleTimeoutMillis);
+        return client.request(options)
+                .chain(http -> request.body() == null ? http.send() : http.send(Buffer.newInstance(request.body())))
+                .onFailure().transform(HttpUpstream::asConnectFailure)
+                .chain(this::read);
+    }
+
+    private Uni<UpstreamResponse> read(HttpClientResponse response) {
+        String length = response.getHeader("content-length");
+        if (length != null && parseLength(length) > maxResponseBytes) {
+            response.request().reset();
+            return Uni.createFrom().failure(new UpstreamBadResponse("Provider answer of " + length + " bytes exceeds the limit"));
+        }
+        return response.body()
+                .onFailure().transform(HttpUpstream::asConnectFailure)
+                .map(body -> {
+                    if (body.length() > maxResponseBytes) {
+                        throw new UpstreamBadResponse("Provider answer exceeds the limit");
+                    }
+                    return new UpstreamResponse(response.statusCode(), response.headers().getDelegate(), body.getDelegate());
+                });
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static Throwable asConnectFailure(Throwable failure) {
+        return failure instanceof UpstreamBadResponse ? failure : new UpstreamConnectFailure(failure);
+    }
+}
