@@ -121,6 +121,12 @@ public class GuardedUpstream {
                 .invoke(failure -> metrics.failed(failure, System.nanoTime() - start));
     }
 
+    /** Closes the breaker and forgets its window (operators after a provider incident, and tests). */
+    public void resetCircuitBreaker() {
+        io.smallrye.faulttolerance.api.CircuitBreakerMaintenance.get().reset(BREAKER);
+        breakerState.set(CircuitBreakerState.CLOSED);
+    }
+
     public CircuitBreakerState breakerState() {
         return breakerState.get();
     }

@@ -1,0 +1,160 @@
+package io.strata.testing;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * An OpenAI-compatible provider for the tests, on its own port. It records every request (with
+ * its exact body bytes) and answers either from a script the test posted or with a default
+ * completion that carries the call number, so a test can tell a fresh answer from a cached one.
+ * Control endpoints under /__control/ let the test script it over HTTP, whatever class loader the
+ * test runs in.
+ */
+final class FakeProvider {
+
+    private final Vertx vertx;
+    private final Map<String, FaultProxy> proxies;
+    private final AtomicInteger calls = new AtomicInteger();
+    private final List<JsonObject> recorded = new ArrayList<>();
+    private final Deque<JsonObject> script = new ArrayDeque<>();
+    private JsonObject sticky;
+    private HttpServer server;
+
+    FakeProvider(Vertx vertx, Map<String, FaultProxy> proxies) {
+        this.vertx = vertx;
+        this.proxies = proxies;
+    }
+
+    int start() throws Exception {
+        server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> handle(request, body)));
+        return server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+    }
+
+    private void handle(HttpServerRequest request, Buffer body) {
+        String path = request.path();
+        if (path.startsWith("/__control/")) {
+            control(request, path.substring("/__control/".length()), body);
+            return;
+        }
+        JsonObject record = new JsonObject()
+                .put("method", request.method().name())
+                .put("path", request.uri())
+                .put("body", Base64.getEncoder().encodeToString(body.getBytes()));
+        JsonObject headers = new JsonObject();
+        request.headers().forEach(h -> headers.put(h.getKey().toLowerCase(), h.getValue()));
+        record.put("headers", headers);
+        JsonObject behaviour;
+        synchronized (this) {
+            recorded.add(record);
+            behaviour = script.isEmpty() ? sticky : script.poll();
+        }
+        int call = calls.incrementAndGet();
+        long delay = behaviour == null ? 0 : behaviour.getLong("delayMs", 0L);
+        Runnable answer = () -> respond(request, body, behaviour, call);
+        if (delay > 0) {
+            vertx.setTimer(delay, id -> answer.run());
+        } else {
+            answer.run();
+        }
+    }
+
+    private void respond(HttpServerRequest request, Buffer body, JsonObject behaviour, int call) {
+        if (request.response().closed()) {
+            return;
+        }
+        if (behaviour != null && behaviour.getBoolean("drop", false)) {
+            request.connection().close();
+            return;
+        }
+        int status = behaviour == null ? 200 : behaviour.getInteger("status", 200);
+        JsonObject headers = behaviour == null ? null : behaviour.getJsonObject("headers");
+        if (headers != null) {
+            headers.forEach(h -> request.response().putHeader(h.getKey(), String.valueOf(h.getValue())));
+        }
+        String answer = behaviour != null && behaviour.containsKey("body") ? behaviour.getString("body")
+                : defaultAnswer(request.path(), body, call).encode();
+        request.response().setStatusCode(status);
+        if (request.response().headers().get("content-type") == null) {
+            request.response().putHeader("content-type", "application/json");
+        }
+        request.response().putHeader("x-ratelimit-remaining-requests", "99")
+                .putHeader("openai-processing-ms", "12")
+                .end(answer);
+    }
+
+    private static JsonObject defaultAnswer(String path, Buffer body, int call) {
+        JsonObject request = body.length() == 0 ? new JsonObject() : new JsonObject(body);
+        String model = request.getString("model", "gpt-test");
+        if (path.endsWith("/models")) {
+            return new JsonObject().put("object", "list").put("data", new JsonArray()
+                    .add(new JsonObject().put("id", "gpt-test").put("object", "model").put("created", 1).put("owned_by", "test")));
+        }
+        if (path.endsWith("/embeddings")) {
+            return new JsonObject().put("object", "list").put("model", model + "-v2")
+                    .put("data", new JsonArray().add(new JsonObject().put("object", "embedding").put("index", 0)
+                            .put("embedding", new JsonArray().add(0.1).add(0.2).add(call))))
+                    .put("usage", new JsonObject().put("prompt_tokens", 3).put("total_tokens", 3));
+        }
+        String content = "answer #" + call;
+        JsonObject choice = new JsonObject().put("index", 0).put("logprobs", null).put("finish_reason", "stop");
+        if (path.endsWith("/chat/completions")) {
+            choice.put("message", new JsonObject().put("role", "assistant").put("content", content).put("refusal", null));
+        } else {
+            choice.put("text", content);
+        }
+        return new JsonObject()
+                .put("id", "chatcmpl-" + call)
+                .put("object", path.endsWith("/chat/completions") ? "chat.completion" : "text_completion")
+                .put("created", 1700000000 + call)
+                .put("model", model + "-2024-08-06")
+                .put("choices", new JsonArray().add(choice))
+                .put("usage", new JsonObject().put("prompt_tokens", 11).put("completion_tokens", 7).put("total_tokens", 18));
+    }
+
+    private void control(HttpServerRequest request, String command, Buffer body) {
+        JsonObject answer = new JsonObject();
+        synchronized (this) {
+            switch (command) {
+                case "reset" -> {
+                    recorded.clear();
+                    script.clear();
+                    sticky = null;
+                    calls.set(0);
+                    proxies.values().forEach(FaultProxy::up);
+                }
+                case "script" -> new JsonArray(body).forEach(item -> script.add((JsonObject) item));
+                case "sticky" -> sticky = body.length() == 0 ? null : new JsonObject(body);
+                case "requests" -> answer.put("requests", new JsonArray(new ArrayList<>(recorded)));
+                default -> {
+                    // proxy/<name>/<down|up>
+                    String[] parts = command.split("/");
+                    if (parts.length == 3 && parts[0].equals("proxy") && proxies.containsKey(parts[1])) {
+                        if (parts[2].equals("down")) {
+                            proxies.get(parts[1]).down();
+                        } else {
+                            proxies.get(parts[1]).up();
+                        }
+                    } else {
+                        request.response().setStatusCode(404).end();
+                        return;
+                    }
+                }
+            }
+            answer.put("calls", calls.get());
+        }
+        request.response().putHeader("content-type", "application/json").end(answer.encode());
+    }
+}

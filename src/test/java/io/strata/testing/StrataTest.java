@@ -1,0 +1,53 @@
+package io.strata.testing;
+
+import static io.restassured.RestAssured.given;
+
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.BeforeEach;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import io.strata.upstream.GuardedUpstream;
+
+/** Base of the HTTP-level tests: fresh provider state and a closed breaker before each test, and request helpers. */
+@QuarkusTestResource(TestServers.class)
+public abstract class StrataTest {
+
+    @Inject
+    GuardedUpstream upstream;
+
+    @BeforeEach
+    void resetProvider() {
+        Provider.reset();
+        upstream.resetCircuitBreaker();
+    }
+
+    /** A prompt no other test sends, so every test starts from an empty cache. */
+    protected static String uniquePrompt() {
+        return "prompt " + UUID.randomUUID();
+    }
+
+    protected static String chatBody(String prompt) {
+        return "{\"model\":\"gpt-test\",\"temperature\":0.2,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
+    }
+
+    protected static RequestSpecification client() {
+        return given().header("Authorization", "Bearer sk-test-a").contentType("application/json");
+    }
+
+    protected static Response chat(String body) {
+        return chat(body, Map.of());
+    }
+
+    protected static Response chat(String body, Map<String, String> headers) {
+        return client().headers(headers).body(body).post("/v1/chat/completions");
+    }
+
+    protected static String status(Response response) {
+        return response.header("X-Cache-Status");
+    }
+}
