@@ -5,7 +5,9 @@ import jakarta.enterprise.event.Observes;
 
 import io.strata.config.ApiConfig;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
@@ -18,6 +20,9 @@ public class BodyLimitFilter {
 
     /** Before Quarkus' own upload-limit route, which would answer a bare 413. */
     private static final int ORDER = Integer.MIN_VALUE + 1000;
+
+    /** Longest time spent reading and dropping the rest of a refused body. */
+    private static final long LINGER_MILLIS = 10_000;
 
     private final long limit;
     private final Buffer tooLarge;
@@ -55,13 +60,28 @@ public class BodyLimitFilter {
         });
     }
 
-    private void refuse(io.vertx.ext.web.RoutingContext context) {
+    /**
+     * Answers 413 at once. A client that is still sending would see a reset instead of the answer if
+     * the connection were closed now, so the rest of the body is read and dropped (bounded in time,
+     * like nginx's lingering close); a client that asked to continue first has sent nothing more.
+     */
+    private void refuse(RoutingContext context) {
+        HttpServerRequest request = context.request();
+        boolean clientWaitsToContinue = "100-continue".equalsIgnoreCase(request.getHeader("Expect"));
         context.response()
                 .setStatusCode(413)
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Connection", "close")
-                .end(tooLarge.copy())
-                .onComplete(done -> context.request().connection().close());
+                .end(tooLarge.copy());
+        if (clientWaitsToContinue || request.isEnded()) {
+            request.connection().close();
+            return;
+        }
+        request.handler(dropped -> {
+        });
+        request.endHandler(ended -> request.connection().close());
+        long timer = context.vertx().setTimer(LINGER_MILLIS, id -> request.connection().close());
+        request.connection().closeHandler(closed -> context.vertx().cancelTimer(timer));
     }
 
     private static long declaredLength(String value) {
