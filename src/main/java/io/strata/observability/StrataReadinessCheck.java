@@ -1,0 +1,55 @@
+package io.strata.observability;
+
+import java.time.Duration;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+import io.smallrye.health.api.AsyncHealthCheck;
+import io.smallrye.mutiny.Uni;
+import io.strata.upstream.GuardedUpstream;
+import io.vertx.mutiny.sqlclient.Pool;
+
+/**
+ * Readiness: reports Redis, Postgres and the provider breaker. A cache layer that is down makes
+ * requests slower, not failed, so it does not make the pod unready on its own; the pod is unready
+ * only when nothing could answer: the provider's breaker is open and both layers are down.
+ */
+@Readiness
+@ApplicationScoped
+public class StrataReadinessCheck implements AsyncHealthCheck {
+
+    private static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
+
+    private final ReactiveRedisDataSource redis;
+    private final Pool postgres;
+    private final GuardedUpstream upstream;
+
+    public StrataReadinessCheck(ReactiveRedisDataSource redis, Pool postgres, GuardedUpstream upstream) {
+        this.redis = redis;
+        this.postgres = postgres;
+        this.upstream = upstream;
+    }
+
+    @Override
+    public Uni<HealthCheckResponse> call() {
+        Uni<Boolean> redisUp = redis.execute("PING").map(ignored -> true)
+                .ifNoItem().after(PING_TIMEOUT).fail().onFailure().recoverWithItem(false);
+        Uni<Boolean> postgresUp = postgres.query("SELECT 1").execute().map(ignored -> true)
+                .ifNoItem().after(PING_TIMEOUT).fail().onFailure().recoverWithItem(false);
+        return Uni.combine().all().unis(redisUp, postgresUp).with((l1, l2) -> {
+            CircuitBreakerState breaker = upstream.breakerState();
+            boolean providerPath = breaker != CircuitBreakerState.OPEN;
+            HealthCheckResponseBuilder response = HealthCheckResponse.named("strata")
+                    .withData("redis", l1 ? "up" : "down")
+                    .withData("postgres", l2 ? "up" : "down")
+                    .withData("upstream-circuit", breaker.name().toLowerCase(java.util.Locale.ROOT));
+            return response.status(providerPath || l1 || l2).build();
+        });
+    }
+}
