@@ -88,9 +88,10 @@ public class LayeredCache {
     /** Stores a fresh answer in L2 then L1 without delaying the caller; bounded, observed and counted. */
     public void writeBack(CacheEntry entry, long nowMillis) {
         Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), false) : Uni.createFrom().item(false);
-        runInBackground("stored", toL2.chain(() -> l1Enabled
+        runInBackground("stored", toL2.chain(inL2 -> (l1Enabled
                 ? l1Guard.call("put", () -> l1.put(entry, nowMillis), false)
-                : Uni.createFrom().item(false)));
+                : Uni.createFrom().item(false))
+                .invoke(inL1 -> LOG.debugf("Write-back of %s: l2=%s l1=%s", entry.key().hex(), inL2, inL1))));
     }
 
     private void promote(CacheEntry entry, long nowMillis) {
@@ -120,6 +121,11 @@ public class LayeredCache {
                             metrics.writeBack("failed");
                             LOG.debugf("Cache write-back failed: %s", failure.toString());
                         });
+    }
+
+    /** Whether the layer is being skipped after repeated failures. */
+    public boolean isSkipping(Layer layer) {
+        return (layer == Layer.L1 ? l1Guard : l2Guard).isOpen();
     }
 
     /** Write-backs currently running, for tests and the admin stats. */

@@ -41,8 +41,7 @@ class CacheControlTest extends StrataTest {
     @Test
     void onlyIfCachedHitAnswers() {
         String body = chatBody(uniquePrompt());
-        chat(body);
-        awaitStatus(body, "HIT-L1");
+        primeCache(body, Map.of());
         Response hit = chat(body, Map.of("Cache-Control", "only-if-cached"));
         hit.then().statusCode(200);
         assertEquals("HIT-L1", status(hit));
@@ -65,8 +64,7 @@ class CacheControlTest extends StrataTest {
     @Test
     void noStoreDoesNotReadEither() {
         String body = chatBody(uniquePrompt());
-        chat(body);
-        awaitStatus(body, "HIT-L1");
+        primeCache(body, Map.of());
         assertEquals("BYPASS", status(chat(body, Map.of("Cache-Control", "no-store"))));
         assertEquals(2, Provider.calls());
     }
@@ -74,20 +72,19 @@ class CacheControlTest extends StrataTest {
     @Test
     void noCacheRefreshesTheEntry() {
         String body = chatBody(uniquePrompt());
-        chat(body);
-        awaitStatus(body, "HIT-L1");
+        primeCache(body, Map.of());
         Response refreshed = chat(body, Map.of("Cache-Control", "no-cache"));
         assertEquals("MISS", status(refreshed));
         assertEquals("answer #2", refreshed.jsonPath().getString("choices[0].message.content"));
         await().atMost(Duration.ofSeconds(5)).until(() -> "answer #2".equals(chat(body).jsonPath().getString("choices[0].message.content")));
         assertEquals("HIT-L1", status(chat(body)));
+        assertEquals(2, Provider.calls(), "the refresh replaced the entry: later reads are hits of the new answer");
     }
 
     @Test
     void maxAgeZeroRefreshesAndMaxAgeAcceptsYoungEntries() {
         String body = chatBody(uniquePrompt());
-        chat(body);
-        awaitStatus(body, "HIT-L1");
+        primeCache(body, Map.of());
         assertEquals("HIT-L1", status(chat(body, Map.of("Cache-Control", "max-age=60"))));
         assertEquals("MISS", status(chat(body, Map.of("Cache-Control", "max-age=0"))));
         assertEquals(2, Provider.calls());
@@ -96,8 +93,7 @@ class CacheControlTest extends StrataTest {
     @Test
     void maxAgeRejectsOlderEntries() throws Exception {
         String body = chatBody(uniquePrompt());
-        chat(body);
-        awaitStatus(body, "HIT-L1");
+        primeCache(body, Map.of());
         Thread.sleep(1_100);
         assertEquals("MISS", status(chat(body, Map.of("Cache-Control", "max-age=1"))));
     }
@@ -105,8 +101,8 @@ class CacheControlTest extends StrataTest {
     @Test
     void namespacePartitionsTheCache() {
         String body = chatBody(uniquePrompt());
-        chat(body, Map.of("X-Cache-Namespace", "team-a"));
-        awaitStatus(body, Map.of("X-Cache-Namespace", "team-a"), "HIT-L1");
+        primeCache(body, Map.of("X-Cache-Namespace", "team-a"));
+        assertEquals("HIT-L1", status(chat(body, Map.of("X-Cache-Namespace", "team-a"))));
         assertEquals("MISS", status(chat(body, Map.of("X-Cache-Namespace", "team-b"))));
         assertEquals("MISS", status(chat(body)));
     }
@@ -126,18 +122,10 @@ class CacheControlTest extends StrataTest {
         Response first = client().header("X-Cache-Namespace", namespace).get("/v1/models");
         first.then().statusCode(200);
         assertEquals("MISS", status(first));
-        await().atMost(Duration.ofSeconds(5)).until(() -> "HIT-L1".equals(status(client().header("X-Cache-Namespace", namespace).get("/v1/models"))));
+        awaitInL1(first.header("X-Cache-Key"));
+        assertEquals("HIT-L1", status(client().header("X-Cache-Namespace", namespace).get("/v1/models")));
         assertEquals("gpt-test", client().header("X-Cache-Namespace", namespace).get("/v1/models").jsonPath().getString("data[0].id"));
         assertEquals(1, Provider.calls());
-    }
-
-    private static void awaitStatus(String body, String expected) {
-        awaitStatus(body, Map.of(), expected);
-    }
-
-    private static void awaitStatus(String body, Map<String, String> headers, String expected) {
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
-                .until(() -> expected.equals(status(chat(body, headers))));
     }
 
     private int rows(String key) {

@@ -111,10 +111,6 @@ class CacheFlowTest extends StrataTest {
         assertEquals("gpt-test-2024-08-06", model);
     }
 
-    private void awaitInL1(String key) {
-        await().atMost(Duration.ofSeconds(5)).until(() -> l1Has(key));
-    }
-
     private void awaitInL2(String key) {
         await().atMost(Duration.ofSeconds(5)).until(() -> postgres
                 .preparedQuery("SELECT 1 FROM strata_cache_entries WHERE cache_key = $1").execute(Tuple.of(key))

@@ -1,14 +1,12 @@
 package io.strata.api;
 
 import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -26,7 +24,8 @@ class KeySharingTest extends StrataTest {
     void twoClientKeysNeverShareAnEntry() {
         String body = chatBody(uniquePrompt());
         Response a = as("sk-tenant-a", body);
-        awaitHit("sk-tenant-a", body);
+        awaitInL1(a.header("X-Cache-Key"));
+        assertEquals("HIT-L1", status(as("sk-tenant-a", body)));
         Response b = as("sk-tenant-b", body);
         assertEquals("MISS", status(b), "another key must not read tenant a's entry");
         assertNotEquals(a.header("X-Cache-Key"), b.header("X-Cache-Key"));
@@ -40,7 +39,7 @@ class KeySharingTest extends StrataTest {
         String prompt = uniquePrompt();
         String first = "{\"model\":\"gpt-test\",\"temperature\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
         String key = as("sk-share", first).header("X-Cache-Key");
-        awaitHit("sk-share", first);
+        awaitInL1(key);
         List<String> variants = List.of(
                 "{\"model\":\"gpt-test\",\"temperature\":1,\"user\":\"u-42\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}",
                 "{\"model\":\"gpt-test\",\"temperature\":1,\"metadata\":{\"trace\":\"x\"},\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}",
@@ -60,8 +59,7 @@ class KeySharingTest extends StrataTest {
     void differentTemperatureOrModelDoNotShare() {
         String prompt = uniquePrompt();
         String base = "{\"model\":\"gpt-test\",\"temperature\":0.2,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
-        as("sk-share", base);
-        awaitHit("sk-share", base);
+        awaitInL1(as("sk-share", base).header("X-Cache-Key"));
         assertEquals("MISS", status(as("sk-share", base.replace("0.2", "0.7"))));
         assertEquals("MISS", status(as("sk-share", base.replace("gpt-test", "gpt-other"))));
         assertEquals(3, Provider.calls());
@@ -107,20 +105,16 @@ class KeySharingTest extends StrataTest {
     @Test
     void embeddingsAreCached() {
         String body = "{\"model\":\"text-embedding-3-small\",\"input\":\"" + uniquePrompt() + "\"}";
-        given().header("Authorization", "Bearer sk-e").contentType("application/json").body(body).post("/v1/embeddings")
-                .then().statusCode(200);
-        await().atMost(Duration.ofSeconds(5)).until(() -> "HIT-L1".equals(given().header("Authorization", "Bearer sk-e")
-                .contentType("application/json").body(body).post("/v1/embeddings").header("X-Cache-Status")));
+        Response miss = given().header("Authorization", "Bearer sk-e").contentType("application/json").body(body).post("/v1/embeddings");
+        miss.then().statusCode(200);
+        awaitInL1(miss.header("X-Cache-Key"));
+        assertEquals("HIT-L1", given().header("Authorization", "Bearer sk-e").contentType("application/json").body(body)
+                .post("/v1/embeddings").header("X-Cache-Status"));
         assertEquals(1, Provider.calls());
     }
 
     private static Response as(String clientKey, String body) {
         return given().header("Authorization", "Bearer " + clientKey).contentType("application/json").body(body)
                 .post("/v1/chat/completions");
-    }
-
-    private static void awaitHit(String clientKey, String body) {
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
-                .until(() -> "HIT-L1".equals(status(as(clientKey, body))));
     }
 }

@@ -1,11 +1,9 @@
 package io.strata.api;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.net.URL;
-import java.time.Duration;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,9 +47,10 @@ class OpenAiSdkTest extends StrataTest {
         assertEquals("answer #1", first.choices().get(0).message().content().orElseThrow());
         assertEquals("gpt-test-2024-08-06", first.model());
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> "HIT-L1".equals(
-                client.chat().completions().withRawResponse().create(params).headers().values("X-Cache-Status").get(0)));
-        ChatCompletion hit = client.chat().completions().create(params);
+        awaitInL1(miss.headers().values("X-Cache-Key").get(0));
+        HttpResponseFor<ChatCompletion> cached = client.chat().completions().withRawResponse().create(params);
+        assertEquals("HIT-L1", cached.headers().values("X-Cache-Status").get(0));
+        ChatCompletion hit = cached.parse();
         assertEquals(first.id(), hit.id());
         assertEquals(first.choices().get(0).message().content(), hit.choices().get(0).message().content());
         assertEquals(first.usage().orElseThrow().totalTokens(), hit.usage().orElseThrow().totalTokens());

@@ -2,11 +2,15 @@ package io.strata.testing;
 
 import static io.restassured.RestAssured.given;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
 import org.junit.jupiter.api.BeforeEach;
 
+import org.awaitility.Awaitility;
+
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
@@ -19,6 +23,9 @@ public abstract class StrataTest {
 
     @Inject
     GuardedUpstream upstream;
+
+    @Inject
+    RedisDataSource redisForTests;
 
     @BeforeEach
     void resetProvider() {
@@ -45,6 +52,19 @@ public abstract class StrataTest {
 
     protected static Response chat(String body, Map<String, String> headers) {
         return client().headers(headers).body(body).post("/v1/chat/completions");
+    }
+
+    /** Waits for the asynchronous write-back to land in L1, without sending requests that would count as calls. */
+    protected void awaitInL1(String cacheKey) {
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> redisForTests.key().exists("strata:v1:" + cacheKey));
+    }
+
+    /** Sends the request and waits until its answer is in L1. */
+    protected void primeCache(String body, Map<String, String> headers) {
+        Response response = chat(body, headers);
+        response.then().statusCode(200);
+        awaitInL1(response.header("X-Cache-Key"));
     }
 
     protected static String status(Response response) {
