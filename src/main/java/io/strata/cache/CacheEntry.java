@@ -2,7 +2,8 @@ package io.strata.cache;
 
 /**
  * A stored answer: the provider's JSON body as received, when it was created, until when it is
- * fresh, until when it may still be served STALE, and what it may be invalidated by.
+ * fresh, until when it may still be served STALE, what it may be invalidated by, and the usage
+ * the provider billed for it (so hits can be accounted without parsing the body).
  */
 public record CacheEntry(
         CacheKey key,
@@ -10,7 +11,12 @@ public record CacheEntry(
         long createdAtMillis,
         long expiresAtMillis,
         long staleUntilMillis,
-        String modelVersion) {
+        String modelVersion,
+        int promptTokens,
+        int completionTokens) {
+
+    /** Token count of an answer that reported none. */
+    public static final int UNKNOWN = -1;
 
     public boolean freshAt(long nowMillis) {
         return nowMillis < expiresAtMillis;

@@ -4,12 +4,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Binary form of an entry in Redis: a version byte, three timestamps, the key parts and model
+ * Binary form of an entry in Redis: a version byte, three timestamps, two token counts, the key parts and model
  * version as length-prefixed UTF-8, then the body. No reflection, so it works the same in native.
  */
 final class CacheEntryCodec {
 
-    private static final byte FORMAT_VERSION = 1;
+    private static final byte FORMAT_VERSION = 2;
 
     private CacheEntryCodec() {
     }
@@ -19,12 +19,14 @@ final class CacheEntryCodec {
         byte[] namespace = utf8(entry.key().namespace());
         byte[] endpoint = utf8(entry.key().endpoint());
         byte[] model = utf8(entry.modelVersion() == null ? "" : entry.modelVersion());
-        ByteBuffer out = ByteBuffer.allocate(1 + 3 * Long.BYTES + 5 * Integer.BYTES
+        ByteBuffer out = ByteBuffer.allocate(1 + 3 * Long.BYTES + 7 * Integer.BYTES
                 + scope.length + namespace.length + endpoint.length + model.length + entry.body().length);
         out.put(FORMAT_VERSION)
                 .putLong(entry.createdAtMillis())
                 .putLong(entry.expiresAtMillis())
-                .putLong(entry.staleUntilMillis());
+                .putLong(entry.staleUntilMillis())
+                .putInt(entry.promptTokens())
+                .putInt(entry.completionTokens());
         putBytes(out, scope);
         putBytes(out, namespace);
         putBytes(out, endpoint);
@@ -43,13 +45,15 @@ final class CacheEntryCodec {
             long created = in.getLong();
             long expires = in.getLong();
             long staleUntil = in.getLong();
+            int promptTokens = in.getInt();
+            int completionTokens = in.getInt();
             String scope = getString(in);
             String namespace = getString(in);
             String endpoint = getString(in);
             String model = getString(in);
             byte[] body = getBytes(in);
             return new CacheEntry(new CacheKey(hexKey, scope, namespace, endpoint), body, created, expires, staleUntil,
-                    model.isEmpty() ? null : model);
+                    model.isEmpty() ? null : model, promptTokens, completionTokens);
         } catch (RuntimeException malformed) {
             return null;
         }

@@ -107,6 +107,25 @@ public class LayeredCache {
         return Uni.combine().all().unis(fromL1, fromL2).with((a, b) -> a || b);
     }
 
+    /** Entry and byte counts of each layer; a layer that cannot be asked is reported unavailable. */
+    public Uni<java.util.List<LayerStats>> stats() {
+        Uni<LayerStats> s1 = l1Enabled ? l1.stats(100_000).ifNoItem().after(java.time.Duration.ofSeconds(5)).fail()
+                .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L1.tag())) : Uni.createFrom().item(LayerStats.unavailable(Layer.L1.tag()));
+        Uni<LayerStats> s2 = l2Enabled ? l2.stats().ifNoItem().after(java.time.Duration.ofSeconds(5)).fail()
+                .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L2.tag())) : Uni.createFrom().item(LayerStats.unavailable(Layer.L2.tag()));
+        return Uni.combine().all().unis(s1, s2).with((a, b) -> java.util.List.of(a, b));
+    }
+
+    /**
+     * Removes every entry matching the criteria. L2 holds every entry L1 does (write-back goes to
+     * L2 first), so L2 names the keys and both layers drop them. Answers how many entries went.
+     */
+    public Uni<Integer> invalidate(InvalidationCriteria criteria) {
+        return l2.invalidate(criteria).chain(keys -> (l1Enabled ? l1.deleteAll(keys) : Uni.createFrom().item(0))
+                .onFailure().recoverWithItem(0)
+                .map(ignored -> keys.size()));
+    }
+
     private void runInBackground(String successOutcome, Uni<?> work) {
         if (writeBacksInFlight.incrementAndGet() > maxWriteBacksInFlight) {
             writeBacksInFlight.decrementAndGet();

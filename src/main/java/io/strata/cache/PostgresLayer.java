@@ -21,20 +21,31 @@ import io.vertx.mutiny.sqlclient.Tuple;
 public class PostgresLayer {
 
     private static final String SELECT = """
-            SELECT scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, body
+            SELECT scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, prompt_tokens, completion_tokens, body
             FROM strata_cache_entries WHERE cache_key = $1 AND stale_until > $2""";
 
     private static final String UPSERT = """
             INSERT INTO strata_cache_entries
-                (cache_key, scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, size_bytes, body)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                (cache_key, scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, size_bytes,
+                 prompt_tokens, completion_tokens, body)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (cache_key) DO UPDATE SET
                 scope = EXCLUDED.scope, namespace = EXCLUDED.namespace, endpoint = EXCLUDED.endpoint,
                 model_version = EXCLUDED.model_version, created_at = EXCLUDED.created_at,
                 expires_at = EXCLUDED.expires_at, stale_until = EXCLUDED.stale_until,
-                size_bytes = EXCLUDED.size_bytes, body = EXCLUDED.body""";
+                size_bytes = EXCLUDED.size_bytes, prompt_tokens = EXCLUDED.prompt_tokens,
+                completion_tokens = EXCLUDED.completion_tokens, body = EXCLUDED.body""";
 
     private static final String DELETE = "DELETE FROM strata_cache_entries WHERE cache_key = $1";
+
+    private static final String STATS = "SELECT count(*) AS entries, coalesce(sum(size_bytes), 0) AS bytes FROM strata_cache_entries";
+
+    private static final String INVALIDATE = """
+            DELETE FROM strata_cache_entries
+            WHERE ($1::text IS NULL OR namespace = $1)
+              AND ($2::text IS NULL OR model_version = $2)
+              AND ($3::timestamptz IS NULL OR created_at < $3)
+            RETURNING cache_key""";
 
     private static final String DELETE_PAST_GRACE = "DELETE FROM strata_cache_entries WHERE stale_until <= $1";
 
@@ -65,12 +76,34 @@ public class PostgresLayer {
                 .addOffsetDateTime(timestamp(entry.expiresAtMillis()))
                 .addOffsetDateTime(timestamp(entry.staleUntilMillis()))
                 .addInteger(entry.body().length)
+                .addInteger(entry.promptTokens())
+                .addInteger(entry.completionTokens())
                 .addBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(entry.body()));
         return pool.preparedQuery(UPSERT).execute(row).replaceWith(true);
     }
 
     public Uni<Boolean> delete(String hexKey) {
         return pool.preparedQuery(DELETE).execute(Tuple.of(hexKey)).map(rows -> rows.rowCount() > 0);
+    }
+
+    public Uni<LayerStats> stats() {
+        return pool.query(STATS).execute().map(rows -> {
+            Row row = rows.iterator().next();
+            return new LayerStats(Layer.L2.tag(), true, row.getLong("entries"), row.getLong("bytes"), false);
+        });
+    }
+
+    /** Deletes every row matching the criteria; answers their keys. */
+    public Uni<java.util.List<String>> invalidate(InvalidationCriteria criteria) {
+        Tuple args = Tuple.tuple()
+                .addString(criteria.namespace())
+                .addString(criteria.modelVersion())
+                .addOffsetDateTime(criteria.createdBefore() == null ? null : OffsetDateTime.ofInstant(criteria.createdBefore(), ZoneOffset.UTC));
+        return pool.preparedQuery(INVALIDATE).execute(args).map(rows -> {
+            java.util.List<String> keys = new java.util.ArrayList<>(rows.rowCount());
+            rows.forEach(row -> keys.add(row.getString(0)));
+            return keys;
+        });
     }
 
     /** Deletes rows past their stale grace; answers how many. */
@@ -85,7 +118,9 @@ public class PostgresLayer {
                 millis(row.getOffsetDateTime("created_at")),
                 millis(row.getOffsetDateTime("expires_at")),
                 millis(row.getOffsetDateTime("stale_until")),
-                row.getString("model_version"));
+                row.getString("model_version"),
+                row.getInteger("prompt_tokens"),
+                row.getInteger("completion_tokens"));
     }
 
     static OffsetDateTime timestamp(long millis) {

@@ -14,11 +14,13 @@ public class RedisLayer {
 
     private final ReactiveValueCommands<String, byte[]> values;
     private final ReactiveKeyCommands<String> keys;
+    private final ReactiveRedisDataSource redis;
     private final String prefix;
     private final long maxTtlMillis;
     private final long maxEntryBytes;
 
     public RedisLayer(ReactiveRedisDataSource redis, CacheConfig config) {
+        this.redis = redis;
         this.values = redis.value(byte[].class);
         this.keys = redis.key();
         this.prefix = config.l1().keyPrefix();
@@ -38,6 +40,32 @@ public class RedisLayer {
             return Uni.createFrom().item(false);
         }
         return values.psetex(prefix + entry.key().hex(), ttl, CacheEntryCodec.encode(entry)).replaceWith(true);
+    }
+
+    /** Entries (by a SCAN of the prefix, capped) and the memory Redis reports for the whole server. */
+    public Uni<LayerStats> stats(int maxScanned) {
+        io.quarkus.redis.datasource.keys.ReactiveKeyScanCursor<String> cursor = keys.scan(
+                new io.quarkus.redis.datasource.keys.KeyScanArgs().match(prefix + "*").count(1000));
+        return cursor.toMulti().select().first(maxScanned).collect().with(java.util.stream.Collectors.counting())
+                .chain(count -> redis.execute("INFO", "memory").map(info -> new LayerStats(Layer.L1.tag(), true, count,
+                        usedMemory(info.toString()), true)));
+    }
+
+    private static long usedMemory(String info) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("used_memory:")) {
+                return Long.parseLong(line.substring("used_memory:".length()).strip());
+            }
+        }
+        return -1;
+    }
+
+    /** Deletes these keys; answers how many existed. */
+    public Uni<Integer> deleteAll(java.util.List<String> hexKeys) {
+        if (hexKeys.isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        return keys.del(hexKeys.stream().map(k -> prefix + k).toArray(String[]::new));
     }
 
     public Uni<Boolean> delete(String hexKey) {

@@ -23,13 +23,23 @@ public class CacheMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder[] byStatus = new java.util.concurrent.atomic.LongAdder[CacheStatus.values().length];
 
     public CacheMetrics(MeterRegistry registry) {
         this.registry = registry;
+        for (int i = 0; i < byStatus.length; i++) {
+            byStatus[i] = new java.util.concurrent.atomic.LongAdder();
+        }
+    }
+
+    /** Requests answered with this status since start. */
+    public long requestsSinceStart(CacheStatus status) {
+        return byStatus[status.ordinal()].sum();
     }
 
     /** strata_cache_requests_total{endpoint,status}: every proxied request by its X-Cache-Status. */
     public void request(String endpoint, CacheStatus status) {
+        byStatus[status.ordinal()].increment();
         counters.computeIfAbsent("req|" + endpoint + "|" + status.header(), k -> Counter.builder("strata.cache.requests")
                 .description("Proxied requests by endpoint and cache status")
                 .tag("endpoint", endpoint).tag("status", status.header())

@@ -27,6 +27,7 @@ import io.strata.cache.CacheStatus;
 import io.strata.cache.LayeredCache;
 import io.strata.config.CacheConfig;
 import io.strata.observability.CacheMetrics;
+import io.strata.observability.TokenAccounting;
 import io.strata.upstream.GuardedUpstream;
 import io.strata.upstream.UpstreamBadResponse;
 import io.strata.upstream.UpstreamConnectFailure;
@@ -53,9 +54,10 @@ public class ProxyPipeline {
     private final CacheMetrics metrics;
     private final CacheConfig config;
     private final ObjectMapper json;
+    private final TokenAccounting accounting;
 
     public ProxyPipeline(CacheKeyFactory keys, LayeredCache cache, GuardedUpstream upstream, UpstreamRequestFactory requests,
-            CacheMetrics metrics, CacheConfig config, ObjectMapper json) {
+            CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting) {
         this.keys = keys;
         this.cache = cache;
         this.upstream = upstream;
@@ -63,6 +65,7 @@ public class ProxyPipeline {
         this.metrics = metrics;
         this.config = config;
         this.json = json;
+        this.accounting = accounting;
     }
 
     /** A cacheable request: chat, completions, embeddings (parsed body) or models (null body). */
@@ -140,8 +143,10 @@ public class ProxyPipeline {
                             return relay(response, status, key);
                         }
                         JsonNode answer = parseAnswer(response);
+                        CacheEntry fresh = entry(key, response, answer, directives);
+                        accounting.billedByProvider(fresh.modelVersion(), fresh.promptTokens(), fresh.completionTokens());
                         if (store && directives.allowsStore() && storable(answer)) {
-                            cache.writeBack(entry(key, response, answer, directives), System.currentTimeMillis());
+                            cache.writeBack(fresh, System.currentTimeMillis());
                         }
                         return relay(response, status, key);
                     })
@@ -151,6 +156,7 @@ public class ProxyPipeline {
         }
 
         ProxyResult fromEntry(CacheEntry entry, CacheStatus status, long now) {
+            accounting.servedFromCache(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
             MultiMap headers = baseHeaders(status, entry.key());
             headers.set("Content-Type", "application/json");
             headers.set("Age", Long.toString(entry.ageSeconds(now)));
@@ -210,8 +216,11 @@ public class ProxyPipeline {
             Duration ttl = directives.ttl() != null ? directives.ttl() : defaultTtl();
             long expires = now + ttl.toMillis();
             JsonNode model = answer.get("model");
+            JsonNode usage = answer.path("usage");
             return new CacheEntry(key, response.body().getBytes(), now, expires, expires + config.l2().staleGrace().toMillis(),
-                    model != null && model.isTextual() ? model.textValue() : null);
+                    model != null && model.isTextual() ? model.textValue() : null,
+                    usage.path("prompt_tokens").asInt(CacheEntry.UNKNOWN),
+                    usage.path("completion_tokens").asInt(usage.has("prompt_tokens") ? 0 : CacheEntry.UNKNOWN));
         }
 
         private Duration defaultTtl() {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
 import io.strata.testing.Provider;
 import io.strata.testing.StrataTest;
 
@@ -51,5 +52,38 @@ class MetricsTest extends StrataTest {
         } finally {
             Provider.redisUp();
         }
+    }
+
+    @Test
+    void tokensServedFromCacheAreCountedApartFromBilledOnesWithTheMoneySaved() {
+        String body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
+        double billedBefore = value("strata_tokens_total{source=\"provider\",type=\"prompt\"}");
+        primeCache(body, java.util.Map.of());
+        assertEquals(billedBefore + 11, value("strata_tokens_total{source=\"provider\",type=\"prompt\"}"), 0.001);
+
+        double cachedPrompt = value("strata_tokens_total{source=\"cache\",type=\"prompt\"}");
+        double cachedCompletion = value("strata_tokens_total{source=\"cache\",type=\"completion\"}");
+        double saved = value("strata_cost_saved_usd_total");
+        Response hit = chat(body);
+        assertEquals("HIT-L1", status(hit));
+        assertEquals(11, hit.jsonPath().getInt("usage.prompt_tokens"), "the client sees the stored usage unchanged");
+        assertEquals(cachedPrompt + 11, value("strata_tokens_total{source=\"cache\",type=\"prompt\"}"), 0.001);
+        assertEquals(cachedCompletion + 7, value("strata_tokens_total{source=\"cache\",type=\"completion\"}"), 0.001);
+        // gpt-4o-2024-08-06 is priced as gpt-4o: 11 x 2.50 + 7 x 10.00 per million tokens
+        assertEquals(saved + (11 * 2.50 + 7 * 10.00) / 1_000_000, value("strata_cost_saved_usd_total"), 1e-9);
+    }
+
+    @Test
+    void adminIsOffWithoutAToken() {
+        given().header("Authorization", "Bearer anything").get("/admin/cache/stats").then().statusCode(404);
+    }
+
+    private double value(String series) {
+        for (String line : given().get(metrics).asString().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).strip());
+            }
+        }
+        return 0;
     }
 }
