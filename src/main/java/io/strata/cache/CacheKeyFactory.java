@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -22,8 +23,13 @@ public class CacheKeyFactory {
 
     private final CanonicalJson canonical;
 
+    @Inject
     public CacheKeyFactory(CacheConfig config) {
-        this.canonical = new CanonicalJson(new TextNormalizer(config.normalization()));
+        this(config.normalization());
+    }
+
+    CacheKeyFactory(CacheConfig.Normalization normalization) {
+        this.canonical = new CanonicalJson(new TextNormalizer(normalization));
     }
 
     /**

@@ -32,6 +32,8 @@ public interface CacheConfig {
 
     WriteBack writeBack();
 
+    RefreshAhead refreshAhead();
+
     enum Scope {
         PER_KEY, SHARED
     }
@@ -123,5 +125,27 @@ public interface CacheConfig {
         /** Write-backs in flight at once; beyond that a write-back is dropped and counted. */
         @WithDefault("512")
         int maxInFlight();
+    }
+
+    /** Background refresh of entries that are hit often and near expiry, so they never expire under load. */
+    interface RefreshAhead {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Hits an entry needs (since it was last refreshed) before it is refreshed ahead. */
+        @WithDefault("3")
+        int minHits();
+
+        /** Refresh once less than this share of the entry's TTL remains. */
+        @WithDefault("0.1")
+        double remainingRatio();
+
+        /** Refreshes in flight at once; they also pass the provider guard's rate limit. */
+        @WithDefault("4")
+        int maxInFlight();
+
+        /** Keys whose hits are counted at once; the counts are forgotten beyond this. */
+        @WithDefault("10000")
+        int maxTrackedKeys();
     }
 }

@@ -55,9 +55,10 @@ public class ProxyPipeline {
     private final CacheConfig config;
     private final ObjectMapper json;
     private final TokenAccounting accounting;
+    private final RefreshAhead refreshAhead;
 
     public ProxyPipeline(CacheKeyFactory keys, LayeredCache cache, GuardedUpstream upstream, UpstreamRequestFactory requests,
-            CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting) {
+            CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting, RefreshAhead refreshAhead) {
         this.keys = keys;
         this.cache = cache;
         this.upstream = upstream;
@@ -66,6 +67,7 @@ public class ProxyPipeline {
         this.config = config;
         this.json = json;
         this.accounting = accounting;
+        this.refreshAhead = refreshAhead;
     }
 
     /** A cacheable request: chat, completions, embeddings (parsed body) or models (null body). */
@@ -88,7 +90,9 @@ public class ProxyPipeline {
         return lookup.chain(found -> {
             if (found.isHit() && directives.accepts(found.entry(), now)) {
                 CacheStatus status = found.layer() == io.strata.cache.Layer.L1 ? CacheStatus.HIT_L1 : CacheStatus.HIT_L2;
-                return Uni.createFrom().item(exchange.fromEntry(found.entry(), status, now));
+                CacheEntry entry = found.entry();
+                refreshAhead.onHit(entry, now, () -> exchange.refresh(key, entry));
+                return Uni.createFrom().item(exchange.fromEntry(entry, status, now));
             }
             if (directives.onlyIfCached()) {
                 return Uni.createFrom().failure(notCached(key, requestId));
@@ -153,6 +157,25 @@ public class ProxyPipeline {
                     .onFailure().recoverWithItem(failure -> stale != null && !(failure instanceof StrataException)
                             ? fromEntry(stale, CacheStatus.STALE, System.currentTimeMillis())
                             : failureAnswer(failure, key));
+        }
+
+        /** Fetches a fresh answer for a popular entry near expiry and stores it with the same TTL. */
+        Uni<Boolean> refresh(CacheKey key, CacheEntry previous) {
+            Duration ttl = Duration.ofMillis(previous.expiresAtMillis() - previous.createdAtMillis());
+            CacheDirectives sameTtl = new CacheDirectives(false, false, -1, false, ttl, key.namespace());
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody)).map(response -> {
+                if (!response.isOk()) {
+                    return false;
+                }
+                JsonNode answer = parseAnswer(response);
+                if (!storable(answer)) {
+                    return false;
+                }
+                CacheEntry fresh = entry(key, response, answer, sameTtl);
+                accounting.billedByProvider(fresh.modelVersion(), fresh.promptTokens(), fresh.completionTokens());
+                cache.writeBack(fresh, System.currentTimeMillis());
+                return true;
+            });
         }
 
         ProxyResult fromEntry(CacheEntry entry, CacheStatus status, long now) {

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.strata.config.CacheConfig;
 import io.strata.config.CacheConfig.Normalization;
 
 class CacheKeyFactoryTest {
@@ -132,18 +131,6 @@ class CacheKeyFactoryTest {
     }
 
     static CacheKeyFactory factory(Normalization normalization) {
-        return new CacheKeyFactory(new TestCacheConfig(normalization));
+        return new CacheKeyFactory(normalization);
     }
-
-    /** Only normalization matters to the key factory. */
-    private record TestCacheConfig(Normalization normalization) implements CacheConfig {
-        public boolean enabled() { return true; }
-        public Scope scope() { return Scope.PER_KEY; }
-        public Ttl ttl() { throw new UnsupportedOperationException(); }
-        public L1 l1() { throw new UnsupportedOperationException(); }
-        public L2 l2() { throw new UnsupportedOperationException(); }
-        public LayerBreaker breaker() { throw new UnsupportedOperationException(); }
-        public WriteBack writeBack() { throw new UnsupportedOperationException(); }
-    }
-
 }
