@@ -50,6 +50,8 @@ public interface UpstreamConfig {
 
     Mock mock();
 
+    Budget budget();
+
     enum AuthMode {
         FORWARD, REPLACE
     }
@@ -112,6 +114,30 @@ public interface UpstreamConfig {
         /** A provider 429 whose Retry-After is longer than this passes through at once instead of being retried. */
         @WithDefault("10s")
         Duration maxRetryAfter();
+    }
+
+    /**
+     * A per-minute budget of provider requests and tokens shared by every instance through Redis,
+     * so N replicas never spend N times the provider's limits. Tokens are reserved from an estimate
+     * before the call and corrected with the reported usage after it. Redis away: the budget is
+     * not enforced (the per-instance rate limit still is).
+     */
+    interface Budget {
+        /** Provider requests per minute across all instances; 0 disables. */
+        @WithDefault("0")
+        int requestsPerMinute();
+
+        /** Provider tokens (prompt + completion) per minute across all instances; 0 disables. */
+        @WithDefault("0")
+        long tokensPerMinute();
+
+        /** Completion tokens assumed for a request that sets no max_tokens. */
+        @WithDefault("256")
+        int defaultCompletionTokens();
+
+        /** Longest wait for Redis before the budget is skipped for that call. */
+        @WithDefault("50ms")
+        Duration timeout();
     }
 
     /** The built-in {@code mock} provider. */

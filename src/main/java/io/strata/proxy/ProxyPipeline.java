@@ -29,6 +29,7 @@ import io.strata.config.CacheConfig;
 import io.strata.observability.CacheMetrics;
 import io.strata.observability.TokenAccounting;
 import io.strata.upstream.GuardedUpstream;
+import io.strata.upstream.SharedBudget;
 import io.strata.upstream.UpstreamBadResponse;
 import io.strata.upstream.UpstreamConnectFailure;
 import io.strata.upstream.UpstreamRateLimited;
@@ -56,9 +57,11 @@ public class ProxyPipeline {
     private final ObjectMapper json;
     private final TokenAccounting accounting;
     private final RefreshAhead refreshAhead;
+    private final SharedBudget budget;
 
     public ProxyPipeline(CacheKeyFactory keys, LayeredCache cache, GuardedUpstream upstream, UpstreamRequestFactory requests,
-            CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting, RefreshAhead refreshAhead) {
+            CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting, RefreshAhead refreshAhead,
+            SharedBudget budget) {
         this.keys = keys;
         this.cache = cache;
         this.upstream = upstream;
@@ -68,12 +71,14 @@ public class ProxyPipeline {
         this.json = json;
         this.accounting = accounting;
         this.refreshAhead = refreshAhead;
+        this.budget = budget;
     }
 
     /** A cacheable request: chat, completions, embeddings (parsed body) or models (null body). */
     public Uni<ProxyResult> cached(Endpoint endpoint, HttpMethod method, ClientIdentity client, MultiMap clientHeaders,
             byte[] rawBody, JsonNode body, CacheDirectives directives, String requestId) {
-        Exchange exchange = new Exchange(endpoint, method, clientHeaders, rawBody, requestId);
+        Exchange exchange = new Exchange(endpoint, method, clientHeaders, rawBody, requestId,
+                TokenEstimate.of(endpoint, body, rawBody, budget.defaultCompletionTokens()));
         if (!config.enabled() || (body != null && body.path("stream").asBoolean(false))) {
             // Streaming goes through uncached until the streaming cache lands.
             return exchange.passThrough(null);
@@ -105,7 +110,8 @@ public class ProxyPipeline {
     /** Any other /v1/* request: passed through uncached. */
     public Uni<ProxyResult> passThrough(Endpoint endpoint, HttpMethod method, String path, MultiMap clientHeaders, byte[] rawBody,
             String requestId) {
-        return new Exchange(endpoint, method, clientHeaders, rawBody, requestId).passThrough(path);
+        return new Exchange(endpoint, method, clientHeaders, rawBody, requestId,
+                TokenEstimate.of(endpoint, null, rawBody, budget.defaultCompletionTokens())).passThrough(path);
     }
 
     private StrataException notCached(CacheKey key, String requestId) {
@@ -121,8 +127,11 @@ public class ProxyPipeline {
         private final MultiMap clientHeaders;
         private final byte[] rawBody;
         private final String requestId;
+        private final long estimatedTokens;
 
-        Exchange(Endpoint endpoint, HttpMethod method, MultiMap clientHeaders, byte[] rawBody, String requestId) {
+        Exchange(Endpoint endpoint, HttpMethod method, MultiMap clientHeaders, byte[] rawBody, String requestId,
+                long estimatedTokens) {
+            this.estimatedTokens = estimatedTokens;
             this.endpoint = endpoint;
             this.method = method;
             this.clientHeaders = clientHeaders;
@@ -132,13 +141,13 @@ public class ProxyPipeline {
 
         Uni<ProxyResult> passThrough(String path) {
             String upstreamPath = path != null ? path : endpoint.path();
-            return upstream.send(requests.create(method, upstreamPath, clientHeaders, rawBody))
+            return upstream.send(requests.create(method, upstreamPath, clientHeaders, rawBody, estimatedTokens))
                     .map(response -> relay(response, CacheStatus.BYPASS, null))
                     .onFailure().recoverWithItem(failure -> failureAnswer(failure, null));
         }
 
         Uni<ProxyResult> fetch(CacheKey key, CacheEntry stale, CacheDirectives directives, boolean store, CacheStatus status) {
-            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody))
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens))
                     .map(response -> {
                         if (response.status() == 429 && stale != null) {
                             return fromEntry(stale, CacheStatus.STALE, System.currentTimeMillis());
@@ -163,7 +172,7 @@ public class ProxyPipeline {
         Uni<Boolean> refresh(CacheKey key, CacheEntry previous) {
             Duration ttl = Duration.ofMillis(previous.expiresAtMillis() - previous.createdAtMillis());
             CacheDirectives sameTtl = new CacheDirectives(false, false, -1, false, ttl, key.namespace());
-            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody)).map(response -> {
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens)).map(response -> {
                 if (!response.isOk()) {
                     return false;
                 }
@@ -302,6 +311,11 @@ public class ProxyPipeline {
             long seconds = Math.max(1, (limited.getRetryAfterMillis() + 999) / 1000);
             return new StrataException(429, "rate_limit_error", "rate_limited", null,
                     "Strata's rate limit for provider calls is reached; retry later.", Map.of("Retry-After", Long.toString(seconds)));
+        }
+        if (failure instanceof SharedBudget.BudgetExhausted spent) {
+            return new StrataException(429, "rate_limit_error", "rate_limited", null,
+                    "The shared provider budget for this minute is spent; retry later.",
+                    Map.of("Retry-After", Long.toString(spent.retryAfterSeconds())));
         }
         if (failure instanceof BulkheadException) {
             return new StrataException(429, "rate_limit_error", "rate_limited", null,

@@ -31,7 +31,7 @@ public class UpstreamRequestFactory {
         this.replacementAuthorization = config.apiKey().map(key -> "Bearer " + key).orElse(null);
     }
 
-    public UpstreamRequest create(HttpMethod method, String path, MultiMap clientHeaders, byte[] body) {
+    public UpstreamRequest create(HttpMethod method, String path, MultiMap clientHeaders, byte[] body, long estimatedTokens) {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         for (var header : clientHeaders) {
             if (!NOT_FORWARDED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
@@ -48,6 +48,6 @@ public class UpstreamRequestFactory {
                 headers.set("Authorization", authorization);
             }
         }
-        return new UpstreamRequest(method, path, headers, body == null ? null : Buffer.buffer(body));
+        return new UpstreamRequest(method, path, headers, body == null ? null : Buffer.buffer(body), estimatedTokens);
     }
 }

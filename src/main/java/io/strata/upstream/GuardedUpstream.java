@@ -37,8 +37,14 @@ public class GuardedUpstream {
     private final boolean retries;
     private final AtomicReference<CircuitBreakerState> breakerState = new AtomicReference<>(CircuitBreakerState.CLOSED);
 
-    public GuardedUpstream(Upstream upstream, UpstreamConfig config, UpstreamMetrics metrics) {
+    private final SharedBudget budget;
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
+
+    public GuardedUpstream(Upstream upstream, UpstreamConfig config, UpstreamMetrics metrics, SharedBudget budget,
+            com.fasterxml.jackson.databind.ObjectMapper json) {
         this.upstream = upstream;
+        this.budget = budget;
+        this.json = json;
         this.metrics = metrics;
         this.maxRetryAfterMillis = config.retry().maxRetryAfter().toMillis();
         this.retries = config.retry().maxRetries() > 0;
@@ -95,9 +101,35 @@ public class GuardedUpstream {
         return builder.build();
     }
 
-    /** Sends the request through the guard; lazy, so one subscription is one guarded call. */
+    /**
+     * Sends the request through the shared budget (when configured) and the guard; lazy, so one
+     * subscription is one guarded call.
+     */
     public Uni<UpstreamResponse> send(UpstreamRequest request) {
-        return Uni.createFrom().deferred(() -> guard.get(() -> attempt(request)));
+        Uni<UpstreamResponse> guarded = Uni.createFrom().deferred(() -> guard.get(() -> attempt(request)));
+        if (!budget.enabled()) {
+            return guarded;
+        }
+        return budget.reserve(request.estimatedTokens()).chain(reservation -> guarded
+                .invoke(response -> budget.settle(reservation, tokensUsed(response, reservation.estimatedTokens())))
+                .onFailure().invoke(failure -> budget.settle(reservation, 0)));
+    }
+
+    /** The usage the provider reported; nothing for an error; the estimate when the answer does not say. */
+    private long tokensUsed(UpstreamResponse response, long estimate) {
+        if (response.status() >= 400) {
+            return 0;
+        }
+        String type = response.header("content-type");
+        if (type == null || !type.contains("json")) {
+            return estimate;
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode usage = json.readTree(response.body().getBytes()).path("usage");
+            return usage.has("total_tokens") ? usage.get("total_tokens").asLong() : estimate;
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return estimate;
+        }
     }
 
     /** One attempt: 5xx and retryable 429s become failures so the guard can retry and count them. */

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
  * @param path    the path below the provider's base URL, with its query, e.g. {@code /chat/completions}
  * @param headers the headers to send (already filtered and with the Authorization the auth mode chose)
  * @param body    the client's body bytes, unchanged; null for bodiless requests
+ * @param estimatedTokens what the call may cost in tokens, reserved from the shared budget before it is sent
  */
-public record UpstreamRequest(HttpMethod method, String path, MultiMap headers, Buffer body) {
+public record UpstreamRequest(HttpMethod method, String path, MultiMap headers, Buffer body, long estimatedTokens) {
 }

@@ -7,32 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Map;
 
-import jakarta.inject.Inject;
-
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
-import io.strata.cache.Layer;
-import io.strata.cache.LayeredCache;
 import io.strata.testing.Provider;
 import io.strata.testing.StrataTest;
 
 /** A cache layer that goes away makes requests slower, never failed. */
 @QuarkusTest
 class DegradationTest extends StrataTest {
-
-    @Inject
-    LayeredCache cache;
-
-    @AfterEach
-    void serversBack() {
-        Provider.redisUp();
-        Provider.postgresUp();
-        // the next test must not start while a layer's breaker still skips it
-        await().atMost(Duration.ofSeconds(5)).until(() -> !cache.isSkipping(Layer.L1) && !cache.isSkipping(Layer.L2));
-    }
 
     @Test
     void redisDownAnswersFromL2ThenHitsAgainWhenItIsBack() {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 import org.awaitility.Awaitility;
@@ -15,6 +16,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
+import io.strata.cache.Layer;
+import io.strata.cache.LayeredCache;
 import io.strata.upstream.GuardedUpstream;
 
 /** Base of the HTTP-level tests: fresh provider state and a closed breaker before each test, and request helpers. */
@@ -27,10 +30,22 @@ public abstract class StrataTest {
     @Inject
     RedisDataSource redisForTests;
 
+    @Inject
+    LayeredCache layers;
+
     @BeforeEach
     void resetProvider() {
         Provider.reset();
         upstream.resetCircuitBreaker();
+    }
+
+    /** Whatever a test took down comes back, and the next test does not start while a layer is still skipped. */
+    @AfterEach
+    void layersBack() {
+        Provider.redisUp();
+        Provider.postgresUp();
+        Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> !layers.isSkipping(Layer.L1) && !layers.isSkipping(Layer.L2));
     }
 
     /** A prompt no other test sends, so every test starts from an empty cache. */
