@@ -45,9 +45,12 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unexpected(RuntimeException error) {
+        return toResponse(unexpectedAsStrata(error));
+    }
+
+    StrataException unexpectedAsStrata(Throwable error) {
         LOG.error("Unexpected error while handling a request", error);
-        return toResponse(new StrataException(500, "server_error", "internal_error", null,
-                "Strata failed to handle the request.", Map.of()));
+        return new StrataException(500, "server_error", "internal_error", null, "Strata failed to handle the request.", Map.of());
     }
 
     static Response toResponse(StrataException error) {

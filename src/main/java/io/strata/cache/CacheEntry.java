@@ -3,7 +3,9 @@ package io.strata.cache;
 /**
  * A stored answer: the provider's JSON body as received, when it was created, until when it is
  * fresh, until when it may still be served STALE, what it may be invalidated by, and the usage
- * the provider billed for it (so hits can be accounted without parsing the body).
+ * the provider billed for it (so hits can be accounted without parsing the body). An answer that
+ * was streamed also keeps the events it was assembled from ({@code events}, see
+ * {@code SseEvents}), so a streamed hit replays them; otherwise {@code events} is null.
  */
 public record CacheEntry(
         CacheKey key,
@@ -13,10 +15,15 @@ public record CacheEntry(
         long staleUntilMillis,
         String modelVersion,
         int promptTokens,
-        int completionTokens) {
+        int completionTokens,
+        byte[] events) {
 
     /** Token count of an answer that reported none. */
     public static final int UNKNOWN = -1;
+
+    public boolean streamed() {
+        return events != null;
+    }
 
     public boolean freshAt(long nowMillis) {
         return nowMillis < expiresAtMillis;

@@ -4,12 +4,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Binary form of an entry in Redis: a version byte, three timestamps, two token counts, the key parts and model
- * version as length-prefixed UTF-8, then the body. No reflection, so it works the same in native.
+ * Binary form of an entry in Redis: a version byte, three timestamps, two token counts, the key parts, model
+ * version as length-prefixed UTF-8, then the body and the stored stream events (empty when none). No reflection, so it works the same in native.
  */
 final class CacheEntryCodec {
 
-    private static final byte FORMAT_VERSION = 2;
+    private static final byte FORMAT_VERSION = 3;
 
     private CacheEntryCodec() {
     }
@@ -19,8 +19,9 @@ final class CacheEntryCodec {
         byte[] namespace = utf8(entry.key().namespace());
         byte[] endpoint = utf8(entry.key().endpoint());
         byte[] model = utf8(entry.modelVersion() == null ? "" : entry.modelVersion());
-        ByteBuffer out = ByteBuffer.allocate(1 + 3 * Long.BYTES + 7 * Integer.BYTES
-                + scope.length + namespace.length + endpoint.length + model.length + entry.body().length);
+        byte[] events = entry.events() == null ? new byte[0] : entry.events();
+        ByteBuffer out = ByteBuffer.allocate(1 + 3 * Long.BYTES + 8 * Integer.BYTES
+                + scope.length + namespace.length + endpoint.length + model.length + entry.body().length + events.length);
         out.put(FORMAT_VERSION)
                 .putLong(entry.createdAtMillis())
                 .putLong(entry.expiresAtMillis())
@@ -32,6 +33,7 @@ final class CacheEntryCodec {
         putBytes(out, endpoint);
         putBytes(out, model);
         putBytes(out, entry.body());
+        putBytes(out, events);
         return out.array();
     }
 
@@ -52,8 +54,9 @@ final class CacheEntryCodec {
             String endpoint = getString(in);
             String model = getString(in);
             byte[] body = getBytes(in);
+            byte[] events = getBytes(in);
             return new CacheEntry(new CacheKey(hexKey, scope, namespace, endpoint), body, created, expires, staleUntil,
-                    model.isEmpty() ? null : model, promptTokens, completionTokens);
+                    model.isEmpty() ? null : model, promptTokens, completionTokens, events.length == 0 ? null : events);
         } catch (RuntimeException malformed) {
             return null;
         }

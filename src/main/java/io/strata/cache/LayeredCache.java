@@ -50,6 +50,11 @@ public class LayeredCache {
                 : lookupL2(key, nowMillis));
     }
 
+    /** L1 alone: how a request waiting for another instance's answer sees it land. */
+    public Uni<CacheEntry> peekL1(CacheKey key, long nowMillis) {
+        return lookupL1(key, nowMillis);
+    }
+
     private Uni<CacheEntry> lookupL1(CacheKey key, long nowMillis) {
         if (!l1Enabled) {
             return Uni.createFrom().nullItem();
@@ -87,16 +92,23 @@ public class LayeredCache {
 
     /** Stores a fresh answer in L2 then L1 without delaying the caller; bounded, observed and counted. */
     public void writeBack(CacheEntry entry, long nowMillis) {
+        writeBack(entry, nowMillis, () -> {
+        });
+    }
+
+    /** As {@link #writeBack(CacheEntry, long)}, running {@code whenDone} once the write-back has ended (or was dropped). */
+    public void writeBack(CacheEntry entry, long nowMillis, Runnable whenDone) {
         Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), false) : Uni.createFrom().item(false);
         runInBackground("stored", toL2.chain(inL2 -> (l1Enabled
                 ? l1Guard.call("put", () -> l1.put(entry, nowMillis), false)
                 : Uni.createFrom().item(false))
-                .invoke(inL1 -> LOG.debugf("Write-back of %s: l2=%s l1=%s", entry.key().hex(), inL2, inL1))));
+                .invoke(inL1 -> LOG.debugf("Write-back of %s: l2=%s l1=%s", entry.key().hex(), inL2, inL1))), whenDone);
     }
 
     private void promote(CacheEntry entry, long nowMillis) {
         if (l1Enabled) {
-            runInBackground("promoted", l1Guard.call("put", () -> l1.put(entry, nowMillis), false));
+            runInBackground("promoted", l1Guard.call("put", () -> l1.put(entry, nowMillis), false), () -> {
+            });
         }
     }
 
@@ -126,14 +138,18 @@ public class LayeredCache {
                 .map(ignored -> keys.size()));
     }
 
-    private void runInBackground(String successOutcome, Uni<?> work) {
+    private void runInBackground(String successOutcome, Uni<?> work, Runnable whenDone) {
         if (writeBacksInFlight.incrementAndGet() > maxWriteBacksInFlight) {
             writeBacksInFlight.decrementAndGet();
             metrics.writeBack("dropped");
             LOG.debug("Cache write-back dropped: too many in flight");
+            whenDone.run();
             return;
         }
-        work.onTermination().invoke(writeBacksInFlight::decrementAndGet)
+        work.onTermination().invoke(() -> {
+                    writeBacksInFlight.decrementAndGet();
+                    whenDone.run();
+                })
                 .subscribe().with(
                         ignored -> metrics.writeBack(successOutcome),
                         failure -> {

@@ -21,20 +21,20 @@ import io.vertx.mutiny.sqlclient.Tuple;
 public class PostgresLayer {
 
     private static final String SELECT = """
-            SELECT scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, prompt_tokens, completion_tokens, body
+            SELECT scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, prompt_tokens, completion_tokens, body, events
             FROM strata_cache_entries WHERE cache_key = $1 AND stale_until > $2""";
 
     private static final String UPSERT = """
             INSERT INTO strata_cache_entries
                 (cache_key, scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, size_bytes,
-                 prompt_tokens, completion_tokens, body)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 prompt_tokens, completion_tokens, body, events)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (cache_key) DO UPDATE SET
                 scope = EXCLUDED.scope, namespace = EXCLUDED.namespace, endpoint = EXCLUDED.endpoint,
                 model_version = EXCLUDED.model_version, created_at = EXCLUDED.created_at,
                 expires_at = EXCLUDED.expires_at, stale_until = EXCLUDED.stale_until,
                 size_bytes = EXCLUDED.size_bytes, prompt_tokens = EXCLUDED.prompt_tokens,
-                completion_tokens = EXCLUDED.completion_tokens, body = EXCLUDED.body""";
+                completion_tokens = EXCLUDED.completion_tokens, body = EXCLUDED.body, events = EXCLUDED.events""";
 
     private static final String DELETE = "DELETE FROM strata_cache_entries WHERE cache_key = $1";
 
@@ -65,7 +65,7 @@ public class PostgresLayer {
 
     /** Inserts or replaces the entry; false when it is larger than L2 accepts. */
     public Uni<Boolean> put(CacheEntry entry) {
-        if (entry.body().length > maxEntryBytes) {
+        if (entry.body().length + (entry.events() == null ? 0 : entry.events().length) > maxEntryBytes) {
             return Uni.createFrom().item(false);
         }
         CacheKey key = entry.key();
@@ -78,7 +78,8 @@ public class PostgresLayer {
                 .addInteger(entry.body().length)
                 .addInteger(entry.promptTokens())
                 .addInteger(entry.completionTokens())
-                .addBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(entry.body()));
+                .addBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(entry.body()))
+                .addValue(entry.events() == null ? null : io.vertx.core.buffer.Buffer.buffer(entry.events()));
         return pool.preparedQuery(UPSERT).execute(row).replaceWith(true);
     }
 
@@ -120,7 +121,8 @@ public class PostgresLayer {
                 millis(row.getOffsetDateTime("stale_until")),
                 row.getString("model_version"),
                 row.getInteger("prompt_tokens"),
-                row.getInteger("completion_tokens"));
+                row.getInteger("completion_tokens"),
+                row.getBuffer("events") == null ? null : row.getBuffer("events").getBytes());
     }
 
     static OffsetDateTime timestamp(long millis) {

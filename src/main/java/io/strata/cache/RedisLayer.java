@@ -36,7 +36,7 @@ public class RedisLayer {
     /** Stores the entry for the rest of its freshness (at most the L1 maximum); false when it does not fit. */
     public Uni<Boolean> put(CacheEntry entry, long nowMillis) {
         long ttl = Math.min(entry.expiresAtMillis() - nowMillis, maxTtlMillis);
-        if (ttl <= 0 || entry.body().length > maxEntryBytes) {
+        if (ttl <= 0 || entry.body().length + (entry.events() == null ? 0 : entry.events().length) > maxEntryBytes) {
             return Uni.createFrom().item(false);
         }
         return values.psetex(prefix + entry.key().hex(), ttl, CacheEntryCodec.encode(entry)).replaceWith(true);

@@ -34,6 +34,8 @@ public interface CacheConfig {
 
     RefreshAhead refreshAhead();
 
+    SingleFlight singleFlight();
+
     enum Scope {
         PER_KEY, SHARED
     }
@@ -147,5 +149,36 @@ public interface CacheConfig {
         /** Keys whose hits are counted at once; the counts are forgotten beyond this. */
         @WithDefault("10000")
         int maxTrackedKeys();
+    }
+
+    /** Identical requests in flight share one provider call; across instances through a Redis lock. */
+    interface SingleFlight {
+        /** Coalesce identical requests inside this instance. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Also coalesce across instances: the leader holds a Redis lock, the others wait for its entry in L1. */
+        @WithDefault("true")
+        boolean distributed();
+
+        /** Lifetime of the Redis lock; the leader renews it while its call runs. */
+        @WithDefault("10s")
+        Duration lockTtl();
+
+        /** Longest time a request waits for another instance's answer before calling the provider itself. */
+        @WithDefault("30s")
+        Duration remoteWait();
+
+        /** How often a waiting request looks for the other instance's entry in L1. */
+        @WithDefault("50ms")
+        Duration pollInterval();
+
+        /** Longest wait for Redis when taking the lock; slower counts as unavailable (coalescing stays local). */
+        @WithDefault("50ms")
+        Duration lockTimeout();
+
+        /** Longest time a provider stream is read for, even when no client is left reading it. */
+        @WithDefault("10m")
+        Duration maxStreamDuration();
     }
 }

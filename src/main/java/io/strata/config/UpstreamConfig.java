@@ -142,8 +142,12 @@ public interface UpstreamConfig {
 
     /** The built-in {@code mock} provider. */
     interface Mock {
-        /** Delay before each mock answer. */
+        /** Delay before each mock answer (before the first chunk of a stream). */
         @WithDefault("0ms")
         Duration latency();
+
+        /** Delay between two chunks of a streamed mock answer. */
+        @WithDefault("0ms")
+        Duration chunkDelay();
     }
 }

@@ -30,4 +30,9 @@ public enum Endpoint {
     public boolean cached() {
         return cached;
     }
+
+    /** Whether {@code stream: true} makes the answer a stream of server-sent events. */
+    public boolean streams() {
+        return this == CHAT_COMPLETIONS || this == COMPLETIONS;
+    }
 }

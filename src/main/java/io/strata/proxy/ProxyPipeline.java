@@ -1,9 +1,13 @@
 package io.strata.proxy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -14,16 +18,23 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.faulttolerance.api.RateLimitException;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.strata.api.ClientIdentity;
+import io.strata.api.OpenAiErrors;
 import io.strata.api.StrataException;
 import io.strata.cache.CacheEntry;
 import io.strata.cache.CacheKey;
 import io.strata.cache.CacheKeyFactory;
 import io.strata.cache.CacheLookup;
 import io.strata.cache.CacheStatus;
+import io.strata.cache.FlightLock;
+import io.strata.cache.Layer;
 import io.strata.cache.LayeredCache;
 import io.strata.config.CacheConfig;
 import io.strata.observability.CacheMetrics;
@@ -35,13 +46,22 @@ import io.strata.upstream.UpstreamConnectFailure;
 import io.strata.upstream.UpstreamRateLimited;
 import io.strata.upstream.UpstreamResponse;
 import io.strata.upstream.UpstreamServerError;
+import io.strata.upstream.sse.ChunkSynthesizer;
+import io.strata.upstream.sse.CompletionAssembler;
+import io.strata.upstream.sse.SseEvent;
+import io.strata.upstream.sse.SseEvents;
+import io.strata.upstream.sse.SseSplitter;
+import io.strata.upstream.sse.StreamOptions;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.core.buffer.Buffer;
 
 /**
- * The request path of SPEC §1 for one request: key, layered lookup, guarded upstream call,
- * answer, asynchronous write-back. A cache layer can only make this faster: every lookup failure
- * is a miss, and when the provider fails an expired entry inside its grace answers STALE.
+ * The request path of SPEC §1 for one request: key, layered lookup, single-flight, guarded
+ * provider call, answer (streamed as it arrives), asynchronous write-back. A cache layer can only
+ * make this faster: every lookup failure is a miss, and when the provider fails an expired entry
+ * inside its grace answers STALE.
  */
 @ApplicationScoped
 public class ProxyPipeline {
@@ -58,10 +78,15 @@ public class ProxyPipeline {
     private final TokenAccounting accounting;
     private final RefreshAhead refreshAhead;
     private final SharedBudget budget;
+    private final SingleFlight flights;
+    private final FlightLock lock;
+    private final Vertx vertx;
+    private final ChunkSynthesizer synthesizer;
+    private final Counter streamDisconnects;
 
     public ProxyPipeline(CacheKeyFactory keys, LayeredCache cache, GuardedUpstream upstream, UpstreamRequestFactory requests,
             CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting, RefreshAhead refreshAhead,
-            SharedBudget budget) {
+            SharedBudget budget, SingleFlight flights, FlightLock lock, Vertx vertx, MeterRegistry registry) {
         this.keys = keys;
         this.cache = cache;
         this.upstream = upstream;
@@ -72,52 +97,54 @@ public class ProxyPipeline {
         this.accounting = accounting;
         this.refreshAhead = refreshAhead;
         this.budget = budget;
+        this.flights = flights;
+        this.lock = lock;
+        this.vertx = vertx;
+        this.synthesizer = new ChunkSynthesizer(json);
+        this.streamDisconnects = Counter.builder("strata.stream.client.disconnects")
+                .description("Streamed clients that left before the end; the provider stream was still read and stored")
+                .register(registry);
     }
 
     /** A cacheable request: chat, completions, embeddings (parsed body) or models (null body). */
     public Uni<ProxyResult> cached(Endpoint endpoint, HttpMethod method, ClientIdentity client, MultiMap clientHeaders,
             byte[] rawBody, JsonNode body, CacheDirectives directives, String requestId) {
-        Exchange exchange = new Exchange(endpoint, method, clientHeaders, rawBody, requestId,
-                TokenEstimate.of(endpoint, body, rawBody, budget.defaultCompletionTokens()));
-        if (!config.enabled() || (body != null && body.path("stream").asBoolean(false))) {
-            // Streaming goes through uncached until the streaming cache lands.
-            return exchange.passThrough(null);
+        Exchange exchange = new Exchange(endpoint, method, clientHeaders, rawBody, body, requestId);
+        if (!config.enabled()) {
+            return exchange.passThrough(endpoint.path());
         }
         CacheKey key = keys.key(client.scope(), directives.namespace(), endpoint.id(), body);
         long now = System.currentTimeMillis();
         if (directives.onlyIfCached() && directives.noStore()) {
-            return Uni.createFrom().failure(notCached(key, requestId));
+            return Uni.createFrom().item(exchange.error(notCached(), key, CacheStatus.MISS));
         }
         if (directives.noStore()) {
-            return exchange.fetch(key, null, directives, false, CacheStatus.BYPASS);
+            return exchange.direct(key);
         }
         Uni<CacheLookup> lookup = directives.skipsLookup() ? Uni.createFrom().item(CacheLookup.miss()) : cache.lookup(key, now);
         return lookup.chain(found -> {
             if (found.isHit() && directives.accepts(found.entry(), now)) {
-                CacheStatus status = found.layer() == io.strata.cache.Layer.L1 ? CacheStatus.HIT_L1 : CacheStatus.HIT_L2;
                 CacheEntry entry = found.entry();
                 refreshAhead.onHit(entry, now, () -> exchange.refresh(key, entry));
-                return Uni.createFrom().item(exchange.fromEntry(entry, status, now));
+                return Uni.createFrom().item(exchange.fromEntry(entry, found.layer() == Layer.L1 ? CacheStatus.HIT_L1 : CacheStatus.HIT_L2, now));
             }
             if (directives.onlyIfCached()) {
-                return Uni.createFrom().failure(notCached(key, requestId));
+                return Uni.createFrom().item(exchange.error(notCached(), key, CacheStatus.MISS));
             }
             CacheEntry stale = directives.maxAgeSeconds() < 0 ? found.staleCandidate() : null;
-            return exchange.fetch(key, stale, directives, true, CacheStatus.MISS);
+            return exchange.viaFlight(key, stale, directives);
         });
     }
 
-    /** Any other /v1/* request: passed through uncached. */
+    /** Any other /v1/* request: passed through uncached, streamed as it arrives. */
     public Uni<ProxyResult> passThrough(Endpoint endpoint, HttpMethod method, String path, MultiMap clientHeaders, byte[] rawBody,
             String requestId) {
-        return new Exchange(endpoint, method, clientHeaders, rawBody, requestId,
-                TokenEstimate.of(endpoint, null, rawBody, budget.defaultCompletionTokens())).passThrough(path);
+        return new Exchange(endpoint, method, clientHeaders, rawBody, null, requestId).passThrough(path);
     }
 
-    private StrataException notCached(CacheKey key, String requestId) {
+    private static StrataException notCached() {
         return new StrataException(504, "invalid_request_error", "not_cached", null,
-                "No cached answer for this request, and Cache-Control: only-if-cached forbids calling the provider.",
-                Map.of("X-Cache-Status", CacheStatus.MISS.header(), "X-Cache-Key", key.hex(), "X-Request-Id", requestId));
+                "No cached answer for this request, and Cache-Control: only-if-cached forbids calling the provider.", Map.of());
     }
 
     /** One request's state through the pipeline. */
@@ -126,94 +153,297 @@ public class ProxyPipeline {
         private final HttpMethod method;
         private final MultiMap clientHeaders;
         private final byte[] rawBody;
+        private final JsonNode body;
         private final String requestId;
         private final long estimatedTokens;
+        private final boolean clientStreams;
+        private final boolean clientWantsUsage;
 
-        Exchange(Endpoint endpoint, HttpMethod method, MultiMap clientHeaders, byte[] rawBody, String requestId,
-                long estimatedTokens) {
-            this.estimatedTokens = estimatedTokens;
+        Exchange(Endpoint endpoint, HttpMethod method, MultiMap clientHeaders, byte[] rawBody, JsonNode body, String requestId) {
             this.endpoint = endpoint;
             this.method = method;
             this.clientHeaders = clientHeaders;
             this.rawBody = rawBody;
+            this.body = body;
             this.requestId = requestId;
+            this.estimatedTokens = TokenEstimate.of(endpoint, body, rawBody, budget.defaultCompletionTokens());
+            this.clientStreams = endpoint.streams() && body != null && body.path("stream").asBoolean(false);
+            this.clientWantsUsage = StreamOptions.clientWantsUsage(body);
         }
 
+        // ---- uncached paths ----
+
+        /** Passed through as it is: the provider's answer, live, whatever it is. */
         Uni<ProxyResult> passThrough(String path) {
-            String upstreamPath = path != null ? path : endpoint.path();
-            return upstream.send(requests.create(method, upstreamPath, clientHeaders, rawBody, estimatedTokens))
+            return upstream.send(requests.create(method, path, clientHeaders, rawBody, estimatedTokens, true))
                     .map(response -> relay(response, CacheStatus.BYPASS, null))
-                    .onFailure().recoverWithItem(failure -> failureAnswer(failure, null));
+                    .onFailure().recoverWithItem(failure -> failureAnswer(failure, null, CacheStatus.BYPASS));
         }
 
-        Uni<ProxyResult> fetch(CacheKey key, CacheEntry stale, CacheDirectives directives, boolean store, CacheStatus status) {
-            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens))
+        /** no-store: the provider's answer, neither looked up nor stored. */
+        Uni<ProxyResult> direct(CacheKey key) {
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens, clientStreams))
                     .map(response -> {
-                        if (response.status() == 429 && stale != null) {
-                            return fromEntry(stale, CacheStatus.STALE, System.currentTimeMillis());
+                        if (response.isOk() && !response.isStreaming()) {
+                            parseAnswer(response.body().getBytes()); // garbage is a 502 even when nothing is stored
+                        }
+                        return relay(response, CacheStatus.BYPASS, key);
+                    })
+                    .onFailure().recoverWithItem(failure -> failureAnswer(failure, key, CacheStatus.BYPASS));
+        }
+
+        // ---- single-flight ----
+
+        Uni<ProxyResult> viaFlight(CacheKey key, CacheEntry stale, CacheDirectives directives) {
+            SingleFlight.Joined joined = flights.join(key.hex());
+            Flight flight = joined.flight();
+            if (joined.leader()) {
+                lead(flight, key, directives);
+            }
+            CacheStatus status = joined.leader() ? CacheStatus.MISS : CacheStatus.COALESCED;
+            if (clientStreams) {
+                return flight.started().map(live -> live
+                        ? liveStream(flight, key, status)
+                        : fromOutcome(flight.outcomeNow(), key, status, stale));
+            }
+            return flight.outcome().map(outcome -> fromOutcome(outcome, key, status, stale));
+        }
+
+        /** Makes the flight's call (or waits for another instance's), owned by the flight, not by this client. */
+        private void lead(Flight flight, CacheKey key, CacheDirectives directives) {
+            Uni<FlightLock.Lease> lease = config.singleFlight().distributed()
+                    ? lock.acquire(key.hex())
+                    : Uni.createFrom().item(new FlightLock.Lease(FlightLock.Lease.State.UNAVAILABLE, null, null));
+            lease.chain(taken -> taken.state() == FlightLock.Lease.State.HELD_ELSEWHERE
+                            ? awaitOtherInstance(key, System.currentTimeMillis() + config.singleFlight().remoteWait().toMillis())
+                                    .chain(entry -> entry != null
+                                            ? Uni.createFrom().item(() -> {
+                                                flight.finish(new Flight.Answer(entry, null, true));
+                                                return false;
+                                            })
+                                            : call(flight, key, directives, taken))
+                            : call(flight, key, directives, taken))
+                    .ifNoItem().after(config.singleFlight().maxStreamDuration()).fail()
+                    .subscribe().with(
+                            stored -> {
+                                if (!stored) {
+                                    flights.land(key.hex(), flight);
+                                }
+                            },
+                            failure -> {
+                                LOG.debugf(failure, "Provider call for %s ended without an answer", key.hex());
+                                flight.finish(new Flight.Failed(failure));
+                                flights.land(key.hex(), flight);
+                            });
+        }
+
+        /** Polls L1 for the entry another instance is fetching; null when it gave up, failed, or the wait ran out. */
+        private Uni<CacheEntry> awaitOtherInstance(CacheKey key, long deadline) {
+            return cache.peekL1(key, System.currentTimeMillis()).chain(entry -> {
+                if (entry != null) {
+                    return Uni.createFrom().item(entry);
+                }
+                if (System.currentTimeMillis() >= deadline) {
+                    return Uni.createFrom().nullItem();
+                }
+                return lock.isHeld(key.hex()).chain(held -> held
+                        ? Uni.createFrom().voidItem().onItem().delayIt().by(config.singleFlight().pollInterval())
+                                .chain(() -> awaitOtherInstance(key, deadline))
+                        // the other instance let go: take one last look, then call ourselves
+                        : cache.peekL1(key, System.currentTimeMillis()));
+            });
+        }
+
+        /** The provider call of a flight; answers whether a write-back was started (the flight lands when it ends). */
+        private Uni<Boolean> call(Flight flight, CacheKey key, CacheDirectives directives, FlightLock.Lease lease) {
+            boolean streaming = clientStreams;
+            byte[] sent = streaming ? StreamOptions.withIncludeUsage(rawBody, body, json) : rawBody;
+            long renewal = lease.acquired()
+                    ? vertx.setPeriodic(Math.max(100, lock.ttlMillis() / 3), id -> lock.renew(lease))
+                    : -1;
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, sent, estimatedTokens, streaming))
+                    .chain(response -> {
+                        if (response.isStreaming()) {
+                            return consumeStream(flight, key, directives, response);
                         }
                         if (!response.isOk()) {
-                            return relay(response, status, key);
+                            flight.finish(new Flight.Relayed(response));
+                            return Uni.createFrom().item(false);
                         }
-                        JsonNode answer = parseAnswer(response);
-                        CacheEntry fresh = entry(key, response, answer, directives);
-                        accounting.billedByProvider(fresh.modelVersion(), fresh.promptTokens(), fresh.completionTokens());
-                        if (store && directives.allowsStore() && storable(answer)) {
-                            cache.writeBack(fresh, System.currentTimeMillis());
-                        }
-                        return relay(response, status, key);
+                        byte[] bytes = response.body().getBytes();
+                        JsonNode answer = parseAnswer(bytes);
+                        return Uni.createFrom().item(complete(flight, key, directives, bytes, answer, null, response.headers()));
                     })
-                    .onFailure().recoverWithItem(failure -> stale != null && !(failure instanceof StrataException)
-                            ? fromEntry(stale, CacheStatus.STALE, System.currentTimeMillis())
-                            : failureAnswer(failure, key));
+                    .eventually(() -> {
+                        if (renewal >= 0) {
+                            vertx.cancelTimer(renewal);
+                        }
+                        lock.release(lease);
+                    });
+        }
+
+        /** Reads a provider stream to its end, relaying each event to the flight and assembling the entry. */
+        private Uni<Boolean> consumeStream(Flight flight, CacheKey key, CacheDirectives directives, UpstreamResponse response) {
+            flight.streamStarted(providerHeaders(response.headers()));
+            SseSplitter splitter = new SseSplitter();
+            CompletionAssembler assembler = new CompletionAssembler(json, endpoint == Endpoint.CHAT_COMPLETIONS);
+            List<SseEvent> received = new ArrayList<>();
+            return response.stream()
+                    .onItem().transformToIterable(bytes -> splitter.feed(bytes.getBytes()))
+                    .onItem().invoke(event -> {
+                        received.add(event);
+                        assembler.accept(event);
+                        flight.event(event);
+                    })
+                    .onItem().ignoreAsUni()
+                    .map(done -> {
+                        if (!assembler.complete() || splitter.hasPartialEvent()) {
+                            throw new UpstreamStreamCut("The provider's stream ended before the answer was complete");
+                        }
+                        ObjectNode answer = assembler.assemble();
+                        byte[] bytes = toBytes(answer);
+                        return complete(flight, key, directives, bytes, answer, SseEvents.encode(received), null);
+                    })
+                    .onFailure(failure -> !(failure instanceof UpstreamStreamCut))
+                    .transform(failure -> new UpstreamStreamCut("The provider's stream broke: " + failure, failure));
+        }
+
+        /** A complete answer: account for it, finish the flight, store it. Answers whether a write-back started. */
+        private boolean complete(Flight flight, CacheKey key, CacheDirectives directives, byte[] bytes, JsonNode answer,
+                byte[] events, MultiMap headers) {
+            CacheEntry entry = entry(key, bytes, answer, directives, events);
+            accounting.billedByProvider(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
+            flight.finish(new Flight.Answer(entry, headers == null ? null : providerHeaders(headers), false));
+            for (int i = 0; i < flight.followers(); i++) {
+                accounting.servedFromCache(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
+            }
+            if (!directives.allowsStore() || !storable(answer)) {
+                return false;
+            }
+            cache.writeBack(entry, System.currentTimeMillis(), () -> flights.land(key.hex(), flight));
+            return true;
         }
 
         /** Fetches a fresh answer for a popular entry near expiry and stores it with the same TTL. */
         Uni<Boolean> refresh(CacheKey key, CacheEntry previous) {
             Duration ttl = Duration.ofMillis(previous.expiresAtMillis() - previous.createdAtMillis());
             CacheDirectives sameTtl = new CacheDirectives(false, false, -1, false, ttl, key.namespace());
-            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens)).map(response -> {
-                if (!response.isOk()) {
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens, false)).map(response -> {
+                if (!response.isOk() || response.isStreaming()) {
                     return false;
                 }
-                JsonNode answer = parseAnswer(response);
+                byte[] bytes = response.body().getBytes();
+                JsonNode answer = parseAnswer(bytes);
                 if (!storable(answer)) {
                     return false;
                 }
-                CacheEntry fresh = entry(key, response, answer, sameTtl);
+                CacheEntry fresh = entry(key, bytes, answer, sameTtl, null);
                 accounting.billedByProvider(fresh.modelVersion(), fresh.promptTokens(), fresh.completionTokens());
                 cache.writeBack(fresh, System.currentTimeMillis());
                 return true;
             });
         }
 
+        // ---- answers ----
+
+        private ProxyResult liveStream(Flight flight, CacheKey key, CacheStatus status) {
+            MultiMap headers = baseHeaders(status, key);
+            headers.set("Content-Type", "text/event-stream");
+            headers.set("Cache-Control", "no-cache");
+            if (status == CacheStatus.MISS && flight.streamHeaders() != null) {
+                flight.streamHeaders().forEach(h -> {
+                    if (!h.getKey().equalsIgnoreCase("content-type")) {
+                        headers.add(h.getKey(), h.getValue());
+                    }
+                });
+            }
+            if (status == CacheStatus.COALESCED) {
+                headers.set("Age", "0");
+            }
+            return done(new ProxyResult(200, headers, null, flight.read(clientWantsUsage, streamDisconnects::increment), status));
+        }
+
+        private ProxyResult fromOutcome(Flight.Outcome outcome, CacheKey key, CacheStatus status, CacheEntry stale) {
+            if (outcome instanceof Flight.Answer answer) {
+                CacheStatus shown = answer.fromOtherInstance() ? CacheStatus.COALESCED : status;
+                if (shown == CacheStatus.COALESCED && answer.fromOtherInstance()) {
+                    CacheEntry entry = answer.entry();
+                    accounting.servedFromCache(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
+                }
+                ProxyResult result = render(answer.entry(), shown, 0);
+                if (shown == CacheStatus.MISS && answer.providerHeaders() != null) {
+                    answer.providerHeaders().forEach(h -> {
+                        if (!h.getKey().equalsIgnoreCase("content-type")) {
+                            result.headers().add(h.getKey(), h.getValue());
+                        }
+                    });
+                }
+                if (shown != CacheStatus.COALESCED) {
+                    result.headers().remove("Age");
+                }
+                return done(result);
+            }
+            if (outcome instanceof Flight.Relayed relayed) {
+                if (relayed.response().status() == 429 && stale != null) {
+                    return fromEntry(stale, CacheStatus.STALE, System.currentTimeMillis());
+                }
+                return relay(relayed.response(), status, key);
+            }
+            Throwable failure = ((Flight.Failed) outcome).failure();
+            if (stale != null && !(failure instanceof StrataException)) {
+                return fromEntry(stale, CacheStatus.STALE, System.currentTimeMillis());
+            }
+            return failureAnswer(failure, key, status);
+        }
+
         ProxyResult fromEntry(CacheEntry entry, CacheStatus status, long now) {
             accounting.servedFromCache(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
+            return done(render(entry, status, entry.ageSeconds(now)));
+        }
+
+        /** An entry as this client wants it: JSON, or server-sent events (replayed as received, or synthesised). */
+        private ProxyResult render(CacheEntry entry, CacheStatus status, long ageSeconds) {
             MultiMap headers = baseHeaders(status, entry.key());
-            headers.set("Content-Type", "application/json");
-            headers.set("Age", Long.toString(entry.ageSeconds(now)));
-            return done(new ProxyResult(200, headers, entry.body(), status));
+            headers.set("Age", Long.toString(ageSeconds));
+            if (!clientStreams) {
+                headers.set("Content-Type", "application/json");
+                return new ProxyResult(200, headers, entry.body(), status);
+            }
+            headers.set("Content-Type", "text/event-stream");
+            headers.set("Cache-Control", "no-cache");
+            List<SseEvent> events = entry.streamed()
+                    ? SseEvents.decode(entry.events())
+                    : synthesizer.chunks(parseAnswer(entry.body()), endpoint == Endpoint.CHAT_COMPLETIONS, clientWantsUsage);
+            Multi<Buffer> stream = Multi.createFrom().iterable(events)
+                    .select().where(event -> event.kind() != SseEvent.Kind.USAGE || clientWantsUsage)
+                    .map(event -> Buffer.buffer(event.raw()));
+            return new ProxyResult(200, headers, null, stream, status);
         }
 
         private ProxyResult relay(UpstreamResponse response, CacheStatus status, CacheKey key) {
             MultiMap headers = baseHeaders(status, key);
             copyProviderHeaders(response.headers(), headers, endpoint == Endpoint.OTHER);
+            if (response.isStreaming()) {
+                return done(new ProxyResult(response.status(), headers, null, response.stream().map(Buffer::newInstance), status));
+            }
             return done(new ProxyResult(response.status(), headers, response.body().getBytes(), status));
         }
 
-        private ProxyResult failureAnswer(Throwable failure, CacheKey key) {
+        private ProxyResult failureAnswer(Throwable failure, CacheKey key, CacheStatus status) {
             if (failure instanceof UpstreamServerError error) {
-                return relay(error.response(), key == null ? CacheStatus.BYPASS : CacheStatus.MISS, key);
+                return relay(error.response(), status, key);
             }
             if (failure instanceof UpstreamRateLimited limited) {
-                return relay(limited.response(), key == null ? CacheStatus.BYPASS : CacheStatus.MISS, key);
+                return relay(limited.response(), status, key);
             }
-            StrataException error = asStrataError(failure);
-            MultiMap headers = baseHeaders(key == null ? CacheStatus.BYPASS : CacheStatus.MISS, key);
+            return error(asStrataError(failure), key, status);
+        }
+
+        ProxyResult error(StrataException error, CacheKey key, CacheStatus status) {
+            MultiMap headers = baseHeaders(status, key);
             headers.set("Content-Type", "application/json");
             error.headers().forEach(headers::set);
-            return done(new ProxyResult(error.status(), headers, io.strata.api.OpenAiErrors.body(error),
-                    key == null ? CacheStatus.BYPASS : CacheStatus.MISS));
+            return done(new ProxyResult(error.status(), headers, OpenAiErrors.body(error), status));
         }
 
         private MultiMap baseHeaders(CacheStatus status, CacheKey key) {
@@ -231,28 +461,17 @@ public class ProxyPipeline {
             return result;
         }
 
-        private JsonNode parseAnswer(UpstreamResponse response) {
-            try {
-                JsonNode answer = json.readTree(response.body().getBytes());
-                if (answer == null || !answer.isObject()) {
-                    throw new UpstreamBadResponse("Provider answered 200 without a JSON object");
-                }
-                return answer;
-            } catch (IOException e) {
-                throw new UpstreamBadResponse("Provider answered 200 with a body that is not JSON");
-            }
-        }
-
-        private CacheEntry entry(CacheKey key, UpstreamResponse response, JsonNode answer, CacheDirectives directives) {
+        private CacheEntry entry(CacheKey key, byte[] bytes, JsonNode answer, CacheDirectives directives, byte[] events) {
             long now = System.currentTimeMillis();
             Duration ttl = directives.ttl() != null ? directives.ttl() : defaultTtl();
             long expires = now + ttl.toMillis();
             JsonNode model = answer.get("model");
             JsonNode usage = answer.path("usage");
-            return new CacheEntry(key, response.body().getBytes(), now, expires, expires + config.l2().staleGrace().toMillis(),
+            return new CacheEntry(key, bytes, now, expires, expires + config.l2().staleGrace().toMillis(),
                     model != null && model.isTextual() ? model.textValue() : null,
                     usage.path("prompt_tokens").asInt(CacheEntry.UNKNOWN),
-                    usage.path("completion_tokens").asInt(usage.has("prompt_tokens") ? 0 : CacheEntry.UNKNOWN));
+                    usage.path("completion_tokens").asInt(usage.has("prompt_tokens") ? 0 : CacheEntry.UNKNOWN),
+                    events);
         }
 
         private Duration defaultTtl() {
@@ -265,7 +484,34 @@ public class ProxyPipeline {
         }
     }
 
-    /** Only complete answers are stored: not content-filter refusals, not truncated error-like bodies. */
+    private JsonNode parseAnswer(byte[] bytes) {
+        try {
+            JsonNode answer = json.readTree(bytes);
+            if (answer == null || !answer.isObject()) {
+                throw new UpstreamBadResponse("Provider answered 200 without a JSON object");
+            }
+            return answer;
+        } catch (IOException e) {
+            throw new UpstreamBadResponse("Provider answered 200 with a body that is not JSON");
+        }
+    }
+
+    private byte[] toBytes(JsonNode answer) {
+        try {
+            return json.writeValueAsBytes(answer);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The provider headers a client relies on, from a miss. */
+    private static MultiMap providerHeaders(MultiMap from) {
+        MultiMap kept = MultiMap.caseInsensitiveMultiMap();
+        copyProviderHeaders(from, kept, false);
+        return kept;
+    }
+
+    /** Only complete answers are stored: not content-filter refusals, not error bodies. */
     static boolean storable(JsonNode answer) {
         if (answer.has("error")) {
             return false;
@@ -292,7 +538,7 @@ public class ProxyPipeline {
         }
     }
 
-    private static final java.util.Set<String> HOP_BY_HOP = java.util.Set.of("connection", "keep-alive", "transfer-encoding",
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding",
             "te", "trailer", "upgrade", "proxy-authenticate", "content-length", "x-request-id", "x-cache-status", "x-cache-key",
             "age", "content-encoding");
 
@@ -304,7 +550,7 @@ public class ProxyPipeline {
             return new StrataException(503, "server_error", "upstream_unavailable", null,
                     "The provider is failing; Strata stopped calling it for a while (circuit open).", Map.of("Retry-After", "10"));
         }
-        if (failure instanceof TimeoutException) {
+        if (failure instanceof TimeoutException || failure instanceof io.smallrye.mutiny.TimeoutException) {
             return new StrataException(504, "server_error", "upstream_timeout", null, "The provider did not answer in time.", Map.of());
         }
         if (failure instanceof RateLimitException limited) {
@@ -324,8 +570,8 @@ public class ProxyPipeline {
         if (failure instanceof UpstreamConnectFailure) {
             return new StrataException(502, "server_error", "upstream_unavailable", null, "The provider could not be reached.", Map.of());
         }
-        if (failure instanceof UpstreamBadResponse bad) {
-            return new StrataException(502, "server_error", "upstream_bad_response", null, bad.getMessage(), Map.of());
+        if (failure instanceof UpstreamBadResponse || failure instanceof UpstreamStreamCut) {
+            return new StrataException(502, "server_error", "upstream_bad_response", null, failure.getMessage(), Map.of());
         }
         LOG.error("Unexpected failure on the provider path", failure);
         return new StrataException(500, "server_error", "internal_error", null, "Strata failed to handle the request.", Map.of());

@@ -31,7 +31,8 @@ public class UpstreamRequestFactory {
         this.replacementAuthorization = config.apiKey().map(key -> "Bearer " + key).orElse(null);
     }
 
-    public UpstreamRequest create(HttpMethod method, String path, MultiMap clientHeaders, byte[] body, long estimatedTokens) {
+    public UpstreamRequest create(HttpMethod method, String path, MultiMap clientHeaders, byte[] body, long estimatedTokens,
+            boolean streaming) {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap();
         for (var header : clientHeaders) {
             if (!NOT_FORWARDED.contains(header.getKey().toLowerCase(java.util.Locale.ROOT))) {
@@ -48,6 +49,6 @@ public class UpstreamRequestFactory {
                 headers.set("Authorization", authorization);
             }
         }
-        return new UpstreamRequest(method, path, headers, body == null ? null : Buffer.buffer(body), estimatedTokens);
+        return new UpstreamRequest(method, path, headers, body == null ? null : Buffer.buffer(body), estimatedTokens, streaming);
     }
 }

@@ -120,6 +120,9 @@ public class GuardedUpstream {
         if (response.status() >= 400) {
             return 0;
         }
+        if (response.isStreaming()) {
+            return estimate; // a stream's usage is known only at its end; the reservation stands
+        }
         String type = response.header("content-type");
         if (type == null || !type.contains("json")) {
             return estimate;

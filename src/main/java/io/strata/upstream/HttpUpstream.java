@@ -3,6 +3,7 @@ package io.strata.upstream;
 import java.net.URI;
 
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.mutiny.core.Vertx;
@@ -47,7 +48,21 @@ final class HttpUpstream implements Upstream {
         return client.request(options)
                 .chain(http -> request.body() == null ? http.send() : http.send(Buffer.newInstance(request.body())))
                 .onFailure().transform(HttpUpstream::asConnectFailure)
-                .chain(this::read);
+                .chain(response -> request.streaming() && response.statusCode() == 200 ? live(response) : read(response));
+    }
+
+    /**
+     * A streamed answer, handed on as it arrives. Its handlers are attached here, at once: a stream
+     * that ends or breaks before its one subscriber arrives must still say so (a paused Vert.x
+     * stream with no exception handler would lose a connection reset and never end).
+     */
+    private static Uni<UpstreamResponse> live(HttpClientResponse response) {
+        io.vertx.core.http.HttpClientResponse stream = response.getDelegate();
+        UnicastProcessor<io.vertx.core.buffer.Buffer> bytes = UnicastProcessor.create();
+        stream.handler(bytes::onNext);
+        stream.exceptionHandler(failure -> bytes.onError(new UpstreamConnectFailure(failure)));
+        stream.endHandler(ended -> bytes.onComplete());
+        return Uni.createFrom().item(new UpstreamResponse(200, stream.headers(), null, bytes));
     }
 
     private Uni<UpstreamResponse> read(HttpClientResponse response) {

@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HexFormat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -29,10 +32,12 @@ final class MockUpstream implements Upstream {
 
     private final ObjectMapper json;
     private final Duration latency;
+    private final Duration chunkDelay;
 
-    MockUpstream(ObjectMapper json, Duration latency) {
+    MockUpstream(ObjectMapper json, Duration latency, Duration chunkDelay) {
         this.json = json;
         this.latency = latency;
+        this.chunkDelay = chunkDelay;
     }
 
     @Override
@@ -100,7 +105,7 @@ final class MockUpstream implements Upstream {
 
     private UpstreamResponse streamed(String id, long created, String model, String text, boolean chat, boolean includeUsage,
             int promptTokens, int completionTokens) {
-        StringBuilder sse = new StringBuilder();
+        List<String> sse = new ArrayList<>();
         String object = chat ? "chat.completion.chunk" : "text_completion";
         String[] words = text.split("(?<= )");
         for (int i = -1; i <= words.length; i++) {
@@ -125,17 +130,21 @@ final class MockUpstream implements Upstream {
             if (includeUsage) {
                 chunk.putNull("usage");
             }
-            sse.append("data: ").append(chunk).append("\n\n");
+            sse.add("data: " + chunk + "\n\n");
         }
         if (includeUsage) {
             ObjectNode chunk = json.createObjectNode().put("id", id).put("object", object).put("created", created).put("model", model);
             chunk.putArray("choices");
             usage(chunk.putObject("usage"), promptTokens, completionTokens);
-            sse.append("data: ").append(chunk).append("\n\n");
+            sse.add("data: " + chunk + "\n\n");
         }
-        sse.append("data: [DONE]\n\n");
+        sse.add("data: [DONE]\n\n");
         MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "text/event-stream");
-        return new UpstreamResponse(200, headers, Buffer.buffer(sse.toString()));
+        Multi<Buffer> events = Multi.createFrom().iterable(sse).map(Buffer::buffer);
+        if (!chunkDelay.isZero()) {
+            events = events.onItem().call(event -> Uni.createFrom().voidItem().onItem().delayIt().by(chunkDelay));
+        }
+        return new UpstreamResponse(200, headers, null, events);
     }
 
     private ObjectNode embeddings(JsonNode body, String model) {

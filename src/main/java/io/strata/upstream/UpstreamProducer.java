@@ -20,7 +20,7 @@ public class UpstreamProducer {
     Upstream upstream(UpstreamConfig config, Vertx vertx, ObjectMapper json) {
         if (UpstreamConfig.MOCK.equalsIgnoreCase(config.baseUrl())) {
             LOG.infof("Upstream: built-in mock provider (latency %s)", config.mock().latency());
-            return new MockUpstream(json, config.mock().latency());
+            return new MockUpstream(json, config.mock().latency(), config.mock().chunkDelay());
         }
         if (config.authMode() == UpstreamConfig.AuthMode.REPLACE && config.apiKey().isEmpty()) {
             throw new IllegalStateException("strata.upstream.auth-mode=replace needs strata.upstream.api-key");

@@ -11,6 +11,8 @@ import io.vertx.core.http.HttpMethod;
  * @param headers the headers to send (already filtered and with the Authorization the auth mode chose)
  * @param body    the client's body bytes, unchanged; null for bodiless requests
  * @param estimatedTokens what the call may cost in tokens, reserved from the shared budget before it is sent
+ * @param streaming       whether a 200 answer is read as a live stream rather than buffered
  */
-public record UpstreamRequest(HttpMethod method, String path, MultiMap headers, Buffer body, long estimatedTokens) {
+public record UpstreamRequest(HttpMethod method, String path, MultiMap headers, Buffer body, long estimatedTokens,
+        boolean streaming) {
 }

@@ -95,14 +95,6 @@ class KeySharingTest extends StrataTest {
     }
 
     @Test
-    void streamedRequestsPassThroughUncachedForNow() {
-        String body = "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
-        assertEquals("BYPASS", status(as("sk-s", body)));
-        assertEquals("BYPASS", status(as("sk-s", body)));
-        assertEquals(2, Provider.calls());
-    }
-
-    @Test
     void embeddingsAreCached() {
         String body = "{\"model\":\"text-embedding-3-small\",\"input\":\"" + uniquePrompt() + "\"}";
         Response miss = given().header("Authorization", "Bearer sk-e").contentType("application/json").body(body).post("/v1/embeddings");

@@ -84,6 +84,11 @@ final class FakeProvider {
         if (headers != null) {
             headers.forEach(h -> request.response().putHeader(h.getKey(), String.valueOf(h.getValue())));
         }
+        JsonObject parsedRequest = body.length() == 0 ? new JsonObject() : new JsonObject(body);
+        if (status == 200 && parsedRequest.getBoolean("stream", false) && (behaviour == null || !behaviour.containsKey("body"))) {
+            stream(request, parsedRequest, behaviour, call);
+            return;
+        }
         String answer = behaviour != null && behaviour.containsKey("body") ? behaviour.getString("body")
                 : defaultAnswer(request.path(), body, call).encode();
         request.response().setStatusCode(status);
@@ -93,6 +98,72 @@ final class FakeProvider {
         request.response().putHeader("x-ratelimit-remaining-requests", "99")
                 .putHeader("openai-processing-ms", "12")
                 .end(answer);
+    }
+
+    /**
+     * A streamed answer: the scripted "events" (data payloads) or default chunks spelling
+     * "answer #N", a usage chunk when include_usage is set, then [DONE]; "chunkDelayMs" apart;
+     * "cutAfter" closes the connection after that many events.
+     */
+    private void stream(HttpServerRequest request, JsonObject parsed, JsonObject behaviour, int call) {
+        List<String> events = new ArrayList<>();
+        JsonArray scripted = behaviour == null ? null : behaviour.getJsonArray("events");
+        String model = parsed.getString("model", "gpt-test") + "-2024-08-06";
+        boolean chat = request.path().endsWith("/chat/completions");
+        if (scripted != null) {
+            scripted.forEach(event -> events.add(String.valueOf(event)));
+        } else {
+            String id = "chatcmpl-" + call;
+            String[] pieces = { "answer", " #", Integer.toString(call) };
+            events.add(chunk(id, model, chat, chat ? new JsonObject().put("role", "assistant").put("content", "") : null, "", null));
+            for (String piece : pieces) {
+                events.add(chunk(id, model, chat, chat ? new JsonObject().put("content", piece) : null, piece, null));
+            }
+            events.add(chunk(id, model, chat, chat ? new JsonObject() : null, "", "stop"));
+            if (parsed.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false)) {
+                events.add(new JsonObject().put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion")
+                        .put("created", 1700000000 + call).put("model", model).put("choices", new JsonArray())
+                        .put("usage", new JsonObject().put("prompt_tokens", 11).put("completion_tokens", 7).put("total_tokens", 18))
+                        .encode());
+            }
+            events.add("[DONE]");
+        }
+        long delay = behaviour == null ? 0 : behaviour.getLong("chunkDelayMs", 0L);
+        int cutAfter = behaviour == null ? Integer.MAX_VALUE : behaviour.getInteger("cutAfter", Integer.MAX_VALUE);
+        request.response().setChunked(true).putHeader("content-type", "text/event-stream")
+                .putHeader("x-ratelimit-remaining-requests", "99");
+        sendEvents(request, events, 0, delay, cutAfter);
+    }
+
+    private void sendEvents(HttpServerRequest request, List<String> events, int index, long delay, int cutAfter) {
+        if (request.response().closed()) {
+            return;
+        }
+        if (index >= cutAfter) {
+            request.connection().close();
+            return;
+        }
+        if (index >= events.size()) {
+            request.response().end();
+            return;
+        }
+        request.response().write("data: " + events.get(index) + "\n\n");
+        if (delay > 0) {
+            vertx.setTimer(delay, id -> sendEvents(request, events, index + 1, delay, cutAfter));
+        } else {
+            sendEvents(request, events, index + 1, delay, cutAfter);
+        }
+    }
+
+    private static String chunk(String id, String model, boolean chat, JsonObject delta, String text, String finish) {
+        JsonObject choice = new JsonObject().put("index", 0).put("logprobs", null).put("finish_reason", finish);
+        if (chat) {
+            choice.put("delta", delta);
+        } else {
+            choice.put("text", text);
+        }
+        return new JsonObject().put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion")
+                .put("created", 1700000000).put("model", model).put("choices", new JsonArray().add(choice)).encode();
     }
 
     private static JsonObject defaultAnswer(String path, Buffer body, int call) {
