@@ -301,6 +301,10 @@ public class ProxyPipeline {
                             throw new UpstreamStreamCut("The provider's stream ended before the answer was complete");
                         }
                         ObjectNode answer = assembler.assemble();
+                        JsonNode usage = answer.path("usage");
+                        if (usage.has("total_tokens")) {
+                            response.usageReport().accept(usage.get("total_tokens").asLong());
+                        }
                         byte[] bytes = toBytes(answer);
                         return complete(flight, key, directives, bytes, answer, SseEvents.encode(received), null);
                     })

@@ -111,7 +111,13 @@ public class GuardedUpstream {
             return guarded;
         }
         return budget.reserve(request.estimatedTokens()).chain(reservation -> guarded
-                .invoke(response -> budget.settle(reservation, tokensUsed(response, reservation.estimatedTokens())))
+                .map(response -> {
+                    if (response.isStreaming()) {
+                        return response.withUsageReport(tokens -> budget.settle(reservation, tokens));
+                    }
+                    budget.settle(reservation, tokensUsed(response, reservation.estimatedTokens()));
+                    return response;
+                })
                 .onFailure().invoke(failure -> budget.settle(reservation, 0)));
     }
 
@@ -119,9 +125,6 @@ public class GuardedUpstream {
     private long tokensUsed(UpstreamResponse response, long estimate) {
         if (response.status() >= 400) {
             return 0;
-        }
-        if (response.isStreaming()) {
-            return estimate; // a stream's usage is known only at its end; the reservation stands
         }
         String type = response.header("content-type");
         if (type == null || !type.contains("json")) {

@@ -87,4 +87,11 @@ class SharedBudgetTest extends StrataTest {
         chat(chatBody(uniquePrompt())).then().statusCode(200);
         assertEquals(1, Provider.calls());
     }
+
+    @Test
+    void streamedCallIsCorrectedWithTheUsageOfItsLastChunk() {
+        String body = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
+        client().body(body).post("/v1/chat/completions").then().statusCode(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:tok:" + minute)));
+    }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -250,5 +251,28 @@ class StreamingTest extends StrataTest {
         Sse.Reply hit = Sse.post(completions, body, Map.of());
         assertEquals("HIT-L1", hit.header("X-Cache-Status"));
         assertEquals("answer #1", hit.text());
+    }
+
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
+
+    @Test
+    void leaderWhoseClientLeavesKeepsServingItsFollowers() throws Exception {
+        Provider.script(new JsonObject().put("chunkDelayMs", 100));
+        String prompt = uniquePrompt();
+        double disconnects = registry.counter("strata.stream.client.disconnects").count();
+        CompletableFuture<Sse.Reply> leader = CompletableFuture.supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of(), 1));
+        Thread.sleep(50);
+        CompletableFuture<Sse.Reply> follower = CompletableFuture.supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of()));
+        Response plainFollower = chat("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}");
+
+        assertEquals("MISS", leader.get().header("X-Cache-Status"));
+        assertEquals(1, leader.get().data().size(), "the leader's client left after one event");
+        assertEquals("COALESCED", follower.get().header("X-Cache-Status"));
+        assertEquals("answer #1", follower.get().text());
+        assertTrue(follower.get().endsWithDone());
+        assertEquals("answer #1", plainFollower.jsonPath().getString("choices[0].message.content"));
+        assertEquals(1, Provider.calls());
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.counter("strata.stream.client.disconnects").count() > disconnects);
     }
 }
