@@ -37,6 +37,8 @@ import io.strata.cache.FlightLock;
 import io.strata.cache.Layer;
 import io.strata.cache.LayeredCache;
 import io.strata.config.CacheConfig;
+import io.strata.history.ExchangeFacts;
+import io.strata.history.HistoryRecorder;
 import io.strata.observability.CacheMetrics;
 import io.strata.observability.TokenAccounting;
 import io.strata.upstream.GuardedUpstream;
@@ -83,10 +85,13 @@ public class ProxyPipeline {
     private final Vertx vertx;
     private final ChunkSynthesizer synthesizer;
     private final Counter streamDisconnects;
+    private final HistoryRecorder history;
 
     public ProxyPipeline(CacheKeyFactory keys, LayeredCache cache, GuardedUpstream upstream, UpstreamRequestFactory requests,
             CacheMetrics metrics, CacheConfig config, ObjectMapper json, TokenAccounting accounting, RefreshAhead refreshAhead,
-            SharedBudget budget, SingleFlight flights, FlightLock lock, Vertx vertx, MeterRegistry registry) {
+            SharedBudget budget, SingleFlight flights, FlightLock lock, Vertx vertx, MeterRegistry registry,
+            HistoryRecorder history) {
+        this.history = history;
         this.keys = keys;
         this.cache = cache;
         this.upstream = upstream;
@@ -108,8 +113,8 @@ public class ProxyPipeline {
 
     /** A cacheable request: chat, completions, embeddings (parsed body) or models (null body). */
     public Uni<ProxyResult> cached(Endpoint endpoint, HttpMethod method, ClientIdentity client, MultiMap clientHeaders,
-            byte[] rawBody, JsonNode body, CacheDirectives directives, String requestId) {
-        Exchange exchange = new Exchange(endpoint, method, clientHeaders, rawBody, body, requestId);
+            byte[] rawBody, JsonNode body, CacheDirectives directives, RequestContext context) {
+        Exchange exchange = new Exchange(endpoint, method, clientHeaders, rawBody, body, context);
         if (!config.enabled()) {
             return exchange.passThrough(endpoint.path());
         }
@@ -138,8 +143,15 @@ public class ProxyPipeline {
 
     /** Any other /v1/* request: passed through uncached, streamed as it arrives. */
     public Uni<ProxyResult> passThrough(Endpoint endpoint, HttpMethod method, String path, MultiMap clientHeaders, byte[] rawBody,
-            String requestId) {
-        return new Exchange(endpoint, method, clientHeaders, rawBody, null, requestId).passThrough(path);
+            JsonNode body, RequestContext context) {
+        return new Exchange(endpoint, method, clientHeaders, rawBody, body, context).passThrough(path);
+    }
+
+    /** A request refused before the pipeline (invalid body, bad header): still one record. */
+    public void recordRefused(Endpoint endpoint, RequestContext context, JsonNode body, StrataException error) {
+        history.record(new ExchangeFacts(context.requestId(), context.startedAtMillis(), context.elapsedMillis(), context.scope(),
+                context.sessionId(), context.userId(), endpoint.id(), body, null, error.status(), CacheStatus.BYPASS.header(),
+                null, null, null, null, OpenAiErrors.body(error)));
     }
 
     private static StrataException notCached() {
@@ -155,17 +167,23 @@ public class ProxyPipeline {
         private final byte[] rawBody;
         private final JsonNode body;
         private final String requestId;
+        private final RequestContext context;
         private final long estimatedTokens;
         private final boolean clientStreams;
         private final boolean clientWantsUsage;
+        /** What the answer was made of, for the history record. */
+        private CacheEntry answered;
+        private Flight following;
+        private Integer upstreamStatus;
 
-        Exchange(Endpoint endpoint, HttpMethod method, MultiMap clientHeaders, byte[] rawBody, JsonNode body, String requestId) {
+        Exchange(Endpoint endpoint, HttpMethod method, MultiMap clientHeaders, byte[] rawBody, JsonNode body, RequestContext context) {
             this.endpoint = endpoint;
             this.method = method;
             this.clientHeaders = clientHeaders;
             this.rawBody = rawBody;
             this.body = body;
-            this.requestId = requestId;
+            this.context = context;
+            this.requestId = context.requestId();
             this.estimatedTokens = TokenEstimate.of(endpoint, body, rawBody, budget.defaultCompletionTokens());
             this.clientStreams = endpoint.streams() && body != null && body.path("stream").asBoolean(false);
             this.clientWantsUsage = StreamOptions.clientWantsUsage(body);
@@ -364,6 +382,8 @@ public class ProxyPipeline {
             if (status == CacheStatus.COALESCED) {
                 headers.set("Age", "0");
             }
+            following = flight;
+            upstreamStatus = status == CacheStatus.MISS ? 200 : null;
             return done(new ProxyResult(200, headers, null, flight.read(clientWantsUsage, streamDisconnects::increment), status));
         }
 
@@ -374,6 +394,7 @@ public class ProxyPipeline {
                     CacheEntry entry = answer.entry();
                     accounting.servedFromCache(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
                 }
+                upstreamStatus = shown == CacheStatus.MISS ? 200 : null;
                 ProxyResult result = render(answer.entry(), shown, 0);
                 if (shown == CacheStatus.MISS && answer.providerHeaders() != null) {
                     answer.providerHeaders().forEach(h -> {
@@ -407,6 +428,7 @@ public class ProxyPipeline {
 
         /** An entry as this client wants it: JSON, or server-sent events (replayed as received, or synthesised). */
         private ProxyResult render(CacheEntry entry, CacheStatus status, long ageSeconds) {
+            answered = entry;
             MultiMap headers = baseHeaders(status, entry.key());
             headers.set("Age", Long.toString(ageSeconds));
             if (!clientStreams) {
@@ -425,6 +447,7 @@ public class ProxyPipeline {
         }
 
         private ProxyResult relay(UpstreamResponse response, CacheStatus status, CacheKey key) {
+            upstreamStatus = response.status();
             MultiMap headers = baseHeaders(status, key);
             copyProviderHeaders(response.headers(), headers, endpoint == Endpoint.OTHER);
             if (response.isStreaming()) {
@@ -462,7 +485,47 @@ public class ProxyPipeline {
 
         private ProxyResult done(ProxyResult result) {
             metrics.request(endpoint.id(), result.cacheStatus());
-            return result;
+            if (!history.enabled()) {
+                return result;
+            }
+            if (result.stream() == null) {
+                record(result, result.body(), answered);
+                return result;
+            }
+            // a stream is recorded when it ends for this client (or, if the client left, when the flight ends)
+            java.util.concurrent.atomic.AtomicBoolean recorded = new java.util.concurrent.atomic.AtomicBoolean();
+            Multi<Buffer> observed = result.stream().onTermination().invoke(() -> {
+                if (recorded.compareAndSet(false, true)) {
+                    recordStream(result);
+                }
+            });
+            return new ProxyResult(result.status(), result.headers(), null, observed, result.cacheStatus());
+        }
+
+        private void recordStream(ProxyResult result) {
+            if (following == null) {
+                record(result, answered == null ? null : answered.body(), answered);
+                return;
+            }
+            following.outcome().subscribe().with(outcome -> {
+                if (outcome instanceof Flight.Answer answer) {
+                    record(result, answer.entry().body(), answer.entry());
+                } else if (outcome instanceof Flight.Failed failed) {
+                    record(result, OpenAiErrors.body(asStrataError(failed.failure())), null);
+                } else {
+                    record(result, null, null);
+                }
+            });
+        }
+
+        private void record(ProxyResult result, byte[] response, CacheEntry entry) {
+            history.record(new ExchangeFacts(requestId, context.startedAtMillis(), context.elapsedMillis(), context.scope(),
+                    context.sessionId(), context.userId(), endpoint.id(), context.received() != null ? context.received() : body,
+                    context.sentMessages(), result.status(),
+                    result.cacheStatus().header(), entry == null ? null : entry.modelVersion(),
+                    entry == null || entry.promptTokens() < 0 ? null : entry.promptTokens(),
+                    entry == null || entry.completionTokens() < 0 ? null : entry.completionTokens(),
+                    upstreamStatus, response));
         }
 
         private CacheEntry entry(CacheKey key, byte[] bytes, JsonNode answer, CacheDirectives directives, byte[] events) {

@@ -57,6 +57,19 @@ public class RequestBodyParser {
         return json;
     }
 
+    /** The body as JSON when it is a JSON object, else null (pass-through bodies may be anything). */
+    public JsonNode parseIfJson(byte[] body) {
+        if (body == null || body.length == 0 || body[0] != '{') {
+            return null;
+        }
+        try {
+            JsonNode json = reader.readTree(body);
+            return json != null && json.isObject() ? json : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private static void requireType(JsonNode json, String field, java.util.function.Predicate<JsonNode> ok, String expected,
             boolean required) {
         JsonNode value = json.get(field);

@@ -1,0 +1,112 @@
+package io.strata.history;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+
+import io.smallrye.mutiny.Uni;
+import io.strata.config.HistoryConfig;
+
+/**
+ * The stored turns of a session, for X-Session-Continue: each past chat exchange gives the user
+ * message(s) it added and the assistant's answer, oldest first, the latest
+ * {@code strata.history.continuation.max-messages} of them. Records still queued for writing
+ * count too, so a client that continues at once does not lose its last turn.
+ */
+@ApplicationScoped
+public class Continuation {
+
+    private final HistoryRepository repository;
+    private final HistoryWriter writer;
+    private final HistorySealer sealer;
+    private final ObjectMapper json;
+    private final int maxMessages;
+
+    public Continuation(HistoryRepository repository, HistoryWriter writer, HistorySealer sealer, ObjectMapper json,
+            HistoryConfig config) {
+        this.repository = repository;
+        this.writer = writer;
+        this.sealer = sealer;
+        this.json = json;
+        this.maxMessages = config.continuation().maxMessages();
+    }
+
+    public Uni<ArrayNode> turns(String sessionId, String scope) {
+        return repository.latestChats(sessionId, scope, maxMessages).map(stored -> {
+            List<Turn> turns = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (StoredRecord record : stored) {
+                seen.add(record.id().toString());
+                JsonNode[] content = content(record.prompt(), record.response(), record.sealed(), record.keyId());
+                turns.add(new Turn(record.timestamp().toInstant().toEpochMilli(), record.id().toString(), content[0], content[1]));
+            }
+            for (HistoryRecord queued : writer.pending(r -> sessionId.equals(r.sessionId()) && scope.equals(r.scope())
+                    && "chat.completions".equals(r.endpoint()) && r.status() == 200)) {
+                if (seen.add(queued.id())) {
+                    JsonNode[] content = content(text(queued.prompt()), text(queued.response()), queued.sealed(), queued.keyId());
+                    turns.add(new Turn(queued.timestampMillis(), queued.id(), content[0], content[1]));
+                }
+            }
+            turns.sort(Comparator.comparingLong(Turn::millis).thenComparing(Turn::id));
+            ArrayNode messages = json.createArrayNode();
+            for (Turn turn : turns) {
+                addNewUserMessages(turn.prompt(), messages);
+                JsonNode answer = turn.response() == null ? null : turn.response().path("choices").path(0).path("message");
+                if (answer != null && answer.isObject()) {
+                    messages.add(json.createObjectNode().put("role", "assistant").set("content", answer.get("content")));
+                }
+            }
+            ArrayNode latest = json.createArrayNode();
+            for (int i = Math.max(0, messages.size() - maxMessages); i < messages.size(); i++) {
+                latest.add(messages.get(i));
+            }
+            return latest;
+        });
+    }
+
+    /** The user messages a request added: those after its last assistant message (clients may resend earlier turns). */
+    private static void addNewUserMessages(JsonNode prompt, ArrayNode into) {
+        if (prompt == null || !prompt.isArray()) {
+            return;
+        }
+        int start = 0;
+        for (int i = 0; i < prompt.size(); i++) {
+            if ("assistant".equals(prompt.get(i).path("role").asText())) {
+                start = i + 1;
+            }
+        }
+        for (int i = start; i < prompt.size(); i++) {
+            if ("user".equals(prompt.get(i).path("role").asText())) {
+                into.add(prompt.get(i));
+            }
+        }
+    }
+
+    private JsonNode[] content(String prompt, String response, byte[] sealed, String keyId) {
+        try {
+            if (sealed != null && sealer.get() != null) {
+                JsonNode opened = json.readTree(sealer.get().open(keyId, sealed));
+                return new JsonNode[] { opened.get("prompt"), opened.get("response") };
+            }
+            return new JsonNode[] { prompt == null ? null : json.readTree(prompt), response == null ? null : json.readTree(response) };
+        } catch (IOException e) {
+            return new JsonNode[] { null, null };
+        }
+    }
+
+    private static String text(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private record Turn(long millis, String id, JsonNode prompt, JsonNode response) {
+    }
+}

@@ -1,0 +1,131 @@
+package io.strata.history;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.smallrye.mutiny.Uni;
+
+/** Reading and erasing history, as the API shows it: records opened (when sealed) and rendered in snake_case. */
+@ApplicationScoped
+public class HistoryService {
+
+    private final HistoryRepository repository;
+    private final HistoryWriter writer;
+    private final HistorySealer sealer;
+    private final ObjectMapper json;
+
+    public HistoryService(HistoryRepository repository, HistoryWriter writer, HistorySealer sealer, ObjectMapper json) {
+        this.repository = repository;
+        this.writer = writer;
+        this.sealer = sealer;
+        this.json = json;
+    }
+
+    /** A page of records: the rendered list, and the cursor after its last record when there are more. */
+    public record Page(List<ObjectNode> data, String nextCursor) {
+    }
+
+    public Uni<ObjectNode> record(UUID id, String scope) {
+        return repository.byId(id, scope).map(found -> found == null ? null : render(found));
+    }
+
+    public Uni<Page> session(String sessionId, String scope, Cursor after, int limit) {
+        return repository.session(sessionId, scope, after, limit + 1).map(rows -> page(rows, limit));
+    }
+
+    public Uni<Page> user(String userId, String scope, Instant from, Instant to, Cursor before, int limit) {
+        return repository.user(userId, scope, from, to, before, limit + 1).map(rows -> page(rows, limit));
+    }
+
+    /** Erases a session, queued records included; a batch being written at that moment is erased once it lands. */
+    public Uni<Integer> eraseSession(String sessionId, String scope) {
+        int queued = writer.forget(r -> sessionId.equals(r.sessionId()) && (scope == null || scope.equals(r.scope())));
+        return repository.deleteSession(sessionId, scope)
+                .chain(first -> writer.idle(Duration.ofSeconds(5))
+                        .chain(() -> repository.deleteSession(sessionId, scope))
+                        .map(second -> queued + first + second));
+    }
+
+    /** Erases everything of a user (right to erasure), queued records included. */
+    public Uni<Integer> eraseUser(String userId, String scope) {
+        int queued = writer.forget(r -> userId.equals(r.userId()) && (scope == null || scope.equals(r.scope())));
+        return repository.deleteUser(userId, scope)
+                .chain(first -> writer.idle(Duration.ofSeconds(5))
+                        .chain(() -> repository.deleteUser(userId, scope))
+                        .map(second -> queued + first + second));
+    }
+
+    private Page page(List<StoredRecord> rows, int limit) {
+        boolean more = rows.size() > limit;
+        List<StoredRecord> shown = more ? rows.subList(0, limit) : rows;
+        return new Page(shown.stream().map(this::render).toList(), more ? shown.get(shown.size() - 1).cursor().encode() : null);
+    }
+
+    ObjectNode render(StoredRecord r) {
+        JsonNode prompt = parse(r.prompt());
+        JsonNode sent = parse(r.promptSent());
+        JsonNode response = parse(r.response());
+        boolean unavailable = false;
+        if (r.sealed() != null) {
+            try {
+                JsonNode opened = json.readTree(sealer.get() == null ? null : sealer.get().open(r.keyId(), r.sealed()));
+                prompt = opened.get("prompt");
+                sent = opened.get("prompt_sent");
+                response = opened.get("response");
+            } catch (IOException | RuntimeException e) {
+                unavailable = true;
+            }
+        }
+        ObjectNode record = json.createObjectNode()
+                .put("id", r.id().toString())
+                .put("object", "history.record")
+                .put("session_id", r.sessionId())
+                .put("user_id", r.userId())
+                .put("timestamp", r.timestamp().toInstant().toString())
+                .put("endpoint", r.endpoint());
+        record.set("prompt", prompt);
+        if (sent != null && !sent.isNull()) {
+            record.set("prompt_sent", sent);
+        }
+        record.set("response", response);
+        record.put("model_requested", r.modelRequested()).put("model_version", r.modelVersion());
+        record.set("parameters", parse(r.parameters()));
+        ObjectNode metadata = record.putObject("metadata")
+                .put("cache_hit", r.cacheHit())
+                .put("cache_level", r.cacheLevel())
+                .put("cache_status", r.cacheStatus())
+                .put("latency_ms", r.latencyMs())
+                .put("prompt_tokens", r.promptTokens())
+                .put("completion_tokens", r.completionTokens())
+                .put("upstream_status", r.upstreamStatus())
+                .put("status", r.status());
+        if (r.keyId() != null) {
+            metadata.put("key_id", r.keyId());
+        }
+        if (unavailable) {
+            metadata.put("content_unavailable", true);
+        }
+        return record;
+    }
+
+    private JsonNode parse(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return json.readTree(text);
+        } catch (IOException e) {
+            return json.getNodeFactory().textNode(text);
+        }
+    }
+
+}

@@ -1,0 +1,178 @@
+package io.strata.history;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.strata.config.HistoryConfig;
+import io.vertx.mutiny.core.Vertx;
+
+/**
+ * Owns history inserts so they never delay a response: a bounded queue that requests add to
+ * without waiting, and one drain loop that writes it in batches. A batch that fails is retried
+ * with backoff until Postgres is back (the queue keeps filling meanwhile); only a record that finds
+ * the queue full is dropped, and every drop is counted and logged. On shutdown the queue is
+ * drained within a grace period.
+ */
+@ApplicationScoped
+public class HistoryWriter {
+
+    private static final Logger LOG = Logger.getLogger(HistoryWriter.class);
+    private static final long DROP_LOG_EVERY_MILLIS = 10_000;
+
+    private final HistoryRepository repository;
+    private final Vertx vertx;
+    private final HistoryConfig.Writer config;
+    private final ArrayBlockingQueue<HistoryRecord> queue;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicLong droppedSinceLog = new AtomicLong();
+    private final AtomicLong lastDropLog = new AtomicLong();
+    private final Counter written;
+    private final Counter retried;
+    private final Counter dropped;
+    private volatile boolean stopping;
+    private long timerId = -1;
+
+    public HistoryWriter(HistoryRepository repository, Vertx vertx, HistoryConfig history, MeterRegistry registry) {
+        this.repository = repository;
+        this.vertx = vertx;
+        this.config = history.writer();
+        this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        Gauge.builder("strata.history.queue.size", queue, ArrayBlockingQueue::size)
+                .description("History records waiting to be written").register(registry);
+        this.written = Counter.builder("strata.history.written").description("History records written").register(registry);
+        this.retried = Counter.builder("strata.history.retried").description("History batches retried after a failed insert")
+                .register(registry);
+        this.dropped = Counter.builder("strata.history.dropped").description("History records dropped because the queue was full")
+                .register(registry);
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        timerId = vertx.setPeriodic(config.maxWait().toMillis(), id -> drain());
+    }
+
+    /** Queues a record without waiting; answers false (and counts the drop) when the queue is full. */
+    public boolean submit(HistoryRecord record) {
+        if (!queue.offer(record)) {
+            dropped.increment();
+            logDrop();
+            return false;
+        }
+        if (queue.size() >= config.batchSize()) {
+            vertx.runOnContext(this::drain);
+        }
+        return true;
+    }
+
+    /** Records still queued that match, for a reader that must see what is not written yet. */
+    public List<HistoryRecord> pending(Predicate<HistoryRecord> filter) {
+        List<HistoryRecord> matching = new ArrayList<>();
+        for (HistoryRecord record : queue) {
+            if (filter.test(record)) {
+                matching.add(record);
+            }
+        }
+        return matching;
+    }
+
+    /** Removes queued records that match (erasure must reach records not written yet); answers how many. */
+    public int forget(Predicate<HistoryRecord> filter) {
+        int before = queue.size();
+        queue.removeIf(filter);
+        return Math.max(0, before - queue.size());
+    }
+
+    /** Resolves once no batch is being written (bounded): a batch taken before an erasure has landed by then. */
+    public io.smallrye.mutiny.Uni<Void> idle(Duration atMost) {
+        long deadline = System.currentTimeMillis() + atMost.toMillis();
+        return io.smallrye.mutiny.Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(20))
+                .repeat().until(ignored -> !draining.get() || System.currentTimeMillis() > deadline)
+                .collect().last().replaceWithVoid();
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+    /** Starts one batch unless one is already being written; the next batch follows when it is done. */
+    void drain() {
+        if (!draining.compareAndSet(false, true)) {
+            return;
+        }
+        List<HistoryRecord> batch = new ArrayList<>(config.batchSize());
+        queue.drainTo(batch, config.batchSize());
+        if (batch.isEmpty()) {
+            draining.set(false);
+            return;
+        }
+        write(batch, config.initialBackoff().toMillis());
+    }
+
+    private void write(List<HistoryRecord> batch, long backoffMillis) {
+        repository.insert(batch).subscribe().with(
+                count -> {
+                    written.increment(batch.size());
+                    draining.set(false);
+                    if (queue.size() >= config.batchSize() || stopping) {
+                        drain();
+                    }
+                },
+                failure -> {
+                    retried.increment();
+                    LOG.warnf("History batch of %d not written (%s); retrying in %d ms, %d queued", batch.size(),
+                            failure.getMessage(), backoffMillis, queue.size());
+                    long next = Math.min(backoffMillis * 2, config.maxBackoff().toMillis());
+                    vertx.setTimer(backoffMillis, id -> write(batch, next));
+                });
+    }
+
+    private void logDrop() {
+        droppedSinceLog.incrementAndGet();
+        long now = System.currentTimeMillis();
+        long last = lastDropLog.get();
+        if (now - last >= DROP_LOG_EVERY_MILLIS && lastDropLog.compareAndSet(last, now)) {
+            LOG.errorf("History queue full (%d records): dropped %d records since the last report",
+                    config.queueCapacity(), droppedSinceLog.getAndSet(0));
+        }
+    }
+
+    /** SIGTERM: write what is queued before the application stops, within the grace period. */
+    void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
+        if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+        }
+        long deadline = System.currentTimeMillis() + config.shutdownGrace().toMillis();
+        while ((!queue.isEmpty() || draining.get()) && System.currentTimeMillis() < deadline) {
+            vertx.runOnContext(this::drain);
+            sleep(Duration.ofMillis(20)); // the shutdown thread, not an event loop: waiting is fine here
+        }
+        if (!queue.isEmpty() || draining.get()) {
+            LOG.errorf("History shutdown grace ran out with %d records not written", queue.size());
+        } else {
+            LOG.info("History queue drained");
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
