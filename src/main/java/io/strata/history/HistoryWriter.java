@@ -98,10 +98,15 @@ public class HistoryWriter {
 
     /** Resolves once no batch is being written (bounded): a batch taken before an erasure has landed by then. */
     public io.smallrye.mutiny.Uni<Void> idle(Duration atMost) {
-        long deadline = System.currentTimeMillis() + atMost.toMillis();
+        return idleBy(System.currentTimeMillis() + atMost.toMillis());
+    }
+
+    private io.smallrye.mutiny.Uni<Void> idleBy(long deadline) {
+        if (!draining.get() || System.currentTimeMillis() > deadline) {
+            return io.smallrye.mutiny.Uni.createFrom().voidItem();
+        }
         return io.smallrye.mutiny.Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(20))
-                .repeat().until(ignored -> !draining.get() || System.currentTimeMillis() > deadline)
-                .collect().last().replaceWithVoid();
+                .chain(() -> idleBy(deadline));
     }
 
     public int queued() {
