@@ -10,7 +10,6 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.StartupEvent;
 import io.strata.config.HistoryConfig;
 import io.strata.schema.SchemaMigrator;
-import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -55,7 +54,7 @@ public class HistorySealer {
             byte[] canary = canaries.get(keyId);
             if (canary == null) {
                 pool.preparedQuery("INSERT INTO strata_history_keys (key_id, canary) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                        .execute(Tuple.of(keyId, Buffer.buffer(sealer.seal(keyId, Sealer.CANARY.getBytes()))))
+                        .execute(Tuple.of(keyId, io.vertx.core.buffer.Buffer.buffer(sealer.seal(keyId, Sealer.CANARY.getBytes()))))
                         .await().atMost(java.time.Duration.ofSeconds(10));
             } else {
                 try {
