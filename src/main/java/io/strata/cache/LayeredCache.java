@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import io.smallrye.mutiny.Uni;
 import io.strata.config.CacheConfig;
 import io.strata.observability.CacheMetrics;
+import io.strata.observability.ThrottledLog;
 
 /**
  * The layered lookup (L1 Redis, then L2 Postgres) and the asynchronous write-back (L2 then L1).
@@ -28,6 +29,7 @@ public class LayeredCache {
     private final boolean l2Enabled;
     private final int maxWriteBacksInFlight;
     private final AtomicInteger writeBacksInFlight = new AtomicInteger();
+    private final ThrottledLog dropLog = new ThrottledLog(LOG, Logger.Level.WARN, 10_000);
     private final CacheMetrics metrics;
 
     public LayeredCache(RedisLayer l1, PostgresLayer l2, CacheConfig config, CacheMetrics metrics) {
@@ -142,7 +144,7 @@ public class LayeredCache {
         if (writeBacksInFlight.incrementAndGet() > maxWriteBacksInFlight) {
             writeBacksInFlight.decrementAndGet();
             metrics.writeBack("dropped");
-            LOG.debug("Cache write-back dropped: too many in flight");
+            dropLog.occurred("Cache write-back dropped: " + maxWriteBacksInFlight + " already in flight");
             whenDone.run();
             return;
         }

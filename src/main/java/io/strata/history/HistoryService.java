@@ -48,20 +48,20 @@ public class HistoryService {
 
     /** Erases a session, queued records included; a batch being written at that moment is erased once it lands. */
     public Uni<Integer> eraseSession(String sessionId, String scope) {
-        int queued = writer.forget(r -> sessionId.equals(r.sessionId()) && (scope == null || scope.equals(r.scope())));
-        return repository.deleteSession(sessionId, scope)
-                .chain(first -> writer.idle(Duration.ofSeconds(5))
-                        .chain(() -> repository.deleteSession(sessionId, scope))
-                        .map(second -> queued + first + second));
+        return erase(r -> sessionId.equals(r.sessionId()) && (scope == null || scope.equals(r.scope())),
+                () -> repository.deleteSession(sessionId, scope));
     }
 
     /** Erases everything of a user (right to erasure), queued records included. */
     public Uni<Integer> eraseUser(String userId, String scope) {
-        int queued = writer.forget(r -> userId.equals(r.userId()) && (scope == null || scope.equals(r.scope())));
-        return repository.deleteUser(userId, scope)
-                .chain(first -> writer.idle(Duration.ofSeconds(5))
-                        .chain(() -> repository.deleteUser(userId, scope))
-                        .map(second -> queued + first + second));
+        return erase(r -> userId.equals(r.userId()) && (scope == null || scope.equals(r.scope())),
+                () -> repository.deleteUser(userId, scope));
+    }
+
+    /** Queue first, then the table, then the table again once a batch taken before the erasure has landed. */
+    private Uni<Integer> erase(java.util.function.Predicate<HistoryRecord> queued, java.util.function.Supplier<Uni<Integer>> delete) {
+        int forgotten = writer.forget(queued);
+        return delete.get().chain(first -> writer.idle(Duration.ofSeconds(5)).chain(() -> delete.get()).map(second -> forgotten + first + second));
     }
 
     private Page page(List<StoredRecord> rows, int limit) {

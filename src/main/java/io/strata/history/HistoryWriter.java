@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strata.config.HistoryConfig;
+import io.strata.observability.ThrottledLog;
 import io.vertx.mutiny.core.Vertx;
 
 /**
@@ -32,15 +32,13 @@ import io.vertx.mutiny.core.Vertx;
 public class HistoryWriter {
 
     private static final Logger LOG = Logger.getLogger(HistoryWriter.class);
-    private static final long DROP_LOG_EVERY_MILLIS = 10_000;
 
     private final HistoryRepository repository;
     private final Vertx vertx;
     private final HistoryConfig.Writer config;
     private final ArrayBlockingQueue<HistoryRecord> queue;
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicLong droppedSinceLog = new AtomicLong();
-    private final AtomicLong lastDropLog = new AtomicLong();
+    private final ThrottledLog dropLog = new ThrottledLog(LOG, Logger.Level.ERROR, 10_000);
     private final Counter written;
     private final Counter retried;
     private final Counter dropped;
@@ -69,7 +67,7 @@ public class HistoryWriter {
     public boolean submit(HistoryRecord record) {
         if (!queue.offer(record)) {
             dropped.increment();
-            logDrop();
+            dropLog.occurred("History queue full (" + config.queueCapacity() + " records): record dropped");
             return false;
         }
         if (queue.size() >= config.batchSize()) {
@@ -143,16 +141,6 @@ public class HistoryWriter {
                     long next = Math.min(backoffMillis * 2, config.maxBackoff().toMillis());
                     vertx.setTimer(backoffMillis, id -> write(batch, next));
                 });
-    }
-
-    private void logDrop() {
-        droppedSinceLog.incrementAndGet();
-        long now = System.currentTimeMillis();
-        long last = lastDropLog.get();
-        if (now - last >= DROP_LOG_EVERY_MILLIS && lastDropLog.compareAndSet(last, now)) {
-            LOG.errorf("History queue full (%d records): dropped %d records since the last report",
-                    config.queueCapacity(), droppedSinceLog.getAndSet(0));
-        }
     }
 
     /** SIGTERM: write what is queued before the application stops, within the grace period. */
