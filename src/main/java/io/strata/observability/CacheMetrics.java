@@ -23,6 +23,7 @@ public class CacheMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final java.util.List<Object> heldGaugeStates = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.LongAdder[] byStatus = new java.util.concurrent.atomic.LongAdder[CacheStatus.values().length];
 
     public CacheMetrics(MeterRegistry registry) {
@@ -66,8 +67,13 @@ public class CacheMetrics {
                 layer, operation).increment();
     }
 
-    /** strata_cache_layer_open{layer}: 1 while the layer's breaker is open. */
+    /**
+     * strata_cache_layer_open{layer}: 1 while the layer's breaker is open. The state is held here:
+     * Micrometer keeps only a weak reference to a gauge's object, and a lambda nobody else holds
+     * would be collected (the gauge then reads NaN).
+     */
     public void registerLayerState(Layer layer, BooleanSupplier open) {
+        heldGaugeStates.add(open);
         Gauge.builder("strata.cache.layer.open", open, o -> o.getAsBoolean() ? 1 : 0)
                 .description("1 while the layer is skipped after repeated failures")
                 .tag("layer", layer.tag())

@@ -20,6 +20,7 @@ public class UpstreamMetrics {
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private Supplier<CircuitBreakerState> breakerState;
 
     public UpstreamMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -50,6 +51,7 @@ public class UpstreamMetrics {
 
     /** strata_upstream_circuit_state: 0 closed, 1 half-open, 2 open. */
     public void registerBreakerState(Supplier<CircuitBreakerState> state) {
+        this.breakerState = state; // held strongly: Micrometer keeps only a weak reference to a gauge's object
         Gauge.builder("strata.upstream.circuit.state", state, s -> switch (s.get()) {
             case CLOSED -> 0;
             case HALF_OPEN -> 1;

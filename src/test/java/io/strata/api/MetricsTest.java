@@ -26,13 +26,15 @@ class MetricsTest extends StrataTest {
 
     @Test
     void cacheRequestsAndLookupsAreCountedByEndpointStatusAndLayer() {
+        System.gc(); // gauges must survive a collection
         chat(chatBody(uniquePrompt())).then().statusCode(200);
         String text = given().get(metrics).asString();
         assertTrue(text.contains("strata_cache_requests_total{endpoint=\"chat.completions\",status=\"MISS\"}"), text);
         assertTrue(text.contains("strata_cache_lookup_seconds_count{layer=\"l1\",outcome=\"miss\"}"), text);
         assertTrue(text.contains("strata_cache_lookup_seconds_count{layer=\"l2\",outcome=\"miss\"}"), text);
         assertTrue(text.contains("strata_upstream_seconds_count{status=\"200\"}"), text);
-        assertTrue(text.contains("strata_upstream_circuit_state"), text);
+        assertTrue(text.contains("strata_upstream_circuit_state 0.0"), text);
+        assertTrue(text.contains("strata_cache_layer_open{layer=\"l1\"} 0.0"), "gauges read their state, not NaN: " + text);
     }
 
     @Test
