@@ -2,7 +2,7 @@ package io.strata.cache;
 
 /** The cache layers, named as metrics and history report them. */
 public enum Layer {
-    L1("l1"), L2("l2");
+    NEAR("near"), L1("l1"), L2("l2");
 
     private final String tag;
 

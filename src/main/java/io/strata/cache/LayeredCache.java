@@ -32,7 +32,10 @@ public class LayeredCache {
     private final ThrottledLog dropLog = new ThrottledLog(LOG, Logger.Level.WARN, 10_000);
     private final CacheMetrics metrics;
 
-    public LayeredCache(RedisLayer l1, PostgresLayer l2, CacheConfig config, CacheMetrics metrics) {
+    private final NearCache near;
+
+    public LayeredCache(NearCache near, RedisLayer l1, PostgresLayer l2, CacheConfig config, CacheMetrics metrics) {
+        this.near = near;
         this.l1 = l1;
         this.l2 = l2;
         this.metrics = metrics;
@@ -47,9 +50,17 @@ public class LayeredCache {
 
     /** Looks the key up layer by layer; an L2 hit is promoted to L1 in the background. */
     public Uni<CacheLookup> lookup(CacheKey key, long nowMillis) {
-        return lookupL1(key, nowMillis).chain(found -> found != null
-                ? Uni.createFrom().item(CacheLookup.hit(found, Layer.L1))
-                : lookupL2(key, nowMillis));
+        CacheEntry inMemory = near.get(key.hex(), nowMillis);
+        if (inMemory != null) {
+            return Uni.createFrom().item(CacheLookup.hit(inMemory, Layer.NEAR));
+        }
+        return lookupL1(key, nowMillis).chain(found -> {
+            if (found != null) {
+                near.put(found, nowMillis);
+                return Uni.createFrom().item(CacheLookup.hit(found, Layer.L1));
+            }
+            return lookupL2(key, nowMillis);
+        });
     }
 
     /** L1 alone: how a request waiting for another instance's answer sees it land. */
@@ -81,6 +92,7 @@ public class LayeredCache {
                     if (entry == null) {
                         result = CacheLookup.miss();
                     } else if (entry.freshAt(nowMillis)) {
+                        near.put(entry, nowMillis);
                         promote(entry, nowMillis);
                         result = CacheLookup.hit(entry, Layer.L2);
                     } else {
@@ -100,6 +112,7 @@ public class LayeredCache {
 
     /** As {@link #writeBack(CacheEntry, long)}, running {@code whenDone} once the write-back has ended (or was dropped). */
     public void writeBack(CacheEntry entry, long nowMillis, Runnable whenDone) {
+        near.put(entry, nowMillis);
         Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), false) : Uni.createFrom().item(false);
         runInBackground("stored", toL2.chain(inL2 -> (l1Enabled
                 ? l1Guard.call("put", () -> l1.put(entry, nowMillis), false)
@@ -116,6 +129,7 @@ public class LayeredCache {
 
     /** Removes one entry from every layer; answers whether any layer held it. */
     public Uni<Boolean> delete(String hexKey) {
+        near.remove(hexKey);
         Uni<Boolean> fromL1 = l1Enabled ? l1Guard.call("delete", () -> l1.delete(hexKey), false) : Uni.createFrom().item(false);
         Uni<Boolean> fromL2 = l2Enabled ? l2Guard.call("delete", () -> l2.delete(hexKey), false) : Uni.createFrom().item(false);
         return Uni.combine().all().unis(fromL1, fromL2).with((a, b) -> a || b);
@@ -135,6 +149,7 @@ public class LayeredCache {
      * L2 first), so L2 names the keys and both layers drop them. Answers how many entries went.
      */
     public Uni<Integer> invalidate(InvalidationCriteria criteria) {
+        near.clear(); // near entries carry no namespace index: drop them all, they refill from L1
         return l2.invalidate(criteria).chain(keys -> (l1Enabled ? l1.deleteAll(keys) : Uni.createFrom().item(0))
                 .onFailure().recoverWithItem(0)
                 .map(ignored -> keys.size()));
@@ -162,7 +177,7 @@ public class LayeredCache {
 
     /** Whether the layer is being skipped after repeated failures. */
     public boolean isSkipping(Layer layer) {
-        return (layer == Layer.L1 ? l1Guard : l2Guard).isOpen();
+        return layer != Layer.NEAR && (layer == Layer.L1 ? l1Guard : l2Guard).isOpen();
     }
 
     /** Write-backs currently running, for tests and the admin stats. */

@@ -24,6 +24,8 @@ public interface CacheConfig {
 
     Ttl ttl();
 
+    Near near();
+
     L1 l1();
 
     L2 l2();
@@ -65,6 +67,24 @@ public interface CacheConfig {
         /** Largest X-Cache-TTL a request may ask for. */
         @WithDefault("30d")
         Duration max();
+    }
+
+    /** The optional in-process near cache in front of L1: no network at all for the hottest entries. */
+    interface Near {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Entries kept in memory; beyond it, some are evicted. */
+        @WithDefault("10000")
+        int maxEntries();
+
+        /** How long an entry is served from memory before L1 is asked again (bounds staleness across instances). */
+        @WithDefault("10s")
+        Duration ttl();
+
+        /** Entries larger than this are not kept in memory. */
+        @WithDefault("256K")
+        MemorySize maxEntrySize();
     }
 
     /** L1: Redis. */

@@ -131,7 +131,12 @@ public class ProxyPipeline {
             if (found.isHit() && directives.accepts(found.entry(), now)) {
                 CacheEntry entry = found.entry();
                 refreshAhead.onHit(entry, now, () -> exchange.refresh(key, entry));
-                return Uni.createFrom().item(exchange.fromEntry(entry, found.layer() == Layer.L1 ? CacheStatus.HIT_L1 : CacheStatus.HIT_L2, now));
+                CacheStatus hit = switch (found.layer()) {
+                    case NEAR -> CacheStatus.HIT_NEAR;
+                    case L1 -> CacheStatus.HIT_L1;
+                    case L2 -> CacheStatus.HIT_L2;
+                };
+                return Uni.createFrom().item(exchange.fromEntry(entry, hit, now));
             }
             if (directives.onlyIfCached()) {
                 return Uni.createFrom().item(exchange.error(notCached(), key, CacheStatus.MISS));
