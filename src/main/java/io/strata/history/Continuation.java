@@ -41,6 +41,9 @@ public class Continuation {
     }
 
     public Uni<ArrayNode> turns(String sessionId, String scope) {
+        // Pending records first: a batch that commits while the query runs is then in one or the other.
+        List<HistoryRecord> pending = writer.pending(r -> sessionId.equals(r.sessionId()) && scope.equals(r.scope())
+                && "chat.completions".equals(r.endpoint()) && r.status() == 200);
         return repository.latestChats(sessionId, scope, maxMessages).map(stored -> {
             List<Turn> turns = new ArrayList<>();
             Set<String> seen = new HashSet<>();
@@ -49,8 +52,7 @@ public class Continuation {
                 JsonNode[] content = content(record.prompt(), record.response(), record.sealed(), record.keyId());
                 turns.add(new Turn(record.timestamp().toInstant().toEpochMilli(), record.id().toString(), content[0], content[1]));
             }
-            for (HistoryRecord queued : writer.pending(r -> sessionId.equals(r.sessionId()) && scope.equals(r.scope())
-                    && "chat.completions".equals(r.endpoint()) && r.status() == 200)) {
+            for (HistoryRecord queued : pending) {
                 if (seen.add(queued.id())) {
                     JsonNode[] content = content(text(queued.prompt()), text(queued.response()), queued.sealed(), queued.keyId());
                     turns.add(new Turn(queued.timestampMillis(), queued.id(), content[0], content[1]));

@@ -43,6 +43,9 @@ public class HistoryWriter {
     private final Counter retried;
     private final Counter dropped;
     private volatile boolean stopping;
+    /** The batch being written: out of the queue but not yet committed, still visible to {@link #pending}. */
+    private volatile List<HistoryRecord> writing = List.of();
+    private final Object handover = new Object();
     private long timerId = -1;
 
     public HistoryWriter(HistoryRepository repository, Vertx vertx, HistoryConfig history, MeterRegistry registry) {
@@ -76,12 +79,19 @@ public class HistoryWriter {
         return true;
     }
 
-    /** Records still queued that match, for a reader that must see what is not written yet. */
+    /** Records not committed yet (queued, or in the batch being written) that match, for readers that must see them. */
     public List<HistoryRecord> pending(Predicate<HistoryRecord> filter) {
         List<HistoryRecord> matching = new ArrayList<>();
-        for (HistoryRecord record : queue) {
-            if (filter.test(record)) {
-                matching.add(record);
+        synchronized (handover) {
+            for (HistoryRecord record : writing) {
+                if (filter.test(record)) {
+                    matching.add(record);
+                }
+            }
+            for (HistoryRecord record : queue) {
+                if (filter.test(record)) {
+                    matching.add(record);
+                }
             }
         }
         return matching;
@@ -117,7 +127,10 @@ public class HistoryWriter {
             return;
         }
         List<HistoryRecord> batch = new ArrayList<>(config.batchSize());
-        queue.drainTo(batch, config.batchSize());
+        synchronized (handover) { // a reader of pending records sees each record in the queue or in the batch, never in neither
+            queue.drainTo(batch, config.batchSize());
+            writing = batch;
+        }
         if (batch.isEmpty()) {
             draining.set(false);
             return;
@@ -129,6 +142,7 @@ public class HistoryWriter {
         repository.insert(batch).subscribe().with(
                 count -> {
                     written.increment(batch.size());
+                    writing = List.of();
                     draining.set(false);
                     if (queue.size() >= config.batchSize() || stopping) {
                         drain();
