@@ -32,8 +32,8 @@ public interface UpstreamConfig {
     @WithDefault("5s")
     Duration connectTimeout();
 
-    /** Pooled connections to the provider. */
-    @WithDefault("256")
+    /** Pooled connections to the provider; a streamed answer holds one for its whole length. */
+    @WithDefault("1024")
     int maxConnections();
 
     /** Largest upstream answer Strata buffers; a larger one is refused as a bad response. */
@@ -69,8 +69,8 @@ public interface UpstreamConfig {
 
     /** Concurrent upstream calls, and how many more may wait for a slot. */
     interface Bulkhead {
-        /** Upstream calls in flight at once. */
-        @WithDefault("256")
+        /** Upstream calls in flight at once (a stream counts until its headers arrive). */
+        @WithDefault("1024")
         int maxConcurrent();
 
         /** Calls waiting for a slot before Strata answers 429. */

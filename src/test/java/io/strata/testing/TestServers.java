@@ -23,6 +23,7 @@ public class TestServers implements QuarkusTestResourceLifecycleManager {
     private Vertx vertx;
     private RedisServer redis;
     private EmbeddedPostgres postgres;
+    private java.nio.file.Path postgresData;
 
     @Override
     public Map<String, String> start() {
@@ -69,7 +70,8 @@ public class TestServers implements QuarkusTestResourceLifecycleManager {
             return URI.create(external);
         }
         int port = freePort();
-        postgres = EmbeddedServers.startPostgres(port, Files.createTempDirectory("strata-test-pg"));
+        postgresData = Files.createTempDirectory("strata-test-pg");
+        postgres = EmbeddedServers.startPostgres(port, postgresData);
         return URI.create("postgresql://127.0.0.1:" + port + "/postgres");
     }
 
@@ -93,6 +95,19 @@ public class TestServers implements QuarkusTestResourceLifecycleManager {
         }
         if (vertx != null) {
             vertx.close();
+        }
+        deleteQuietly(postgresData);
+    }
+
+    /** Each start makes a fresh data directory: remove it, or test runs fill the disk. */
+    private static void deleteQuietly(java.nio.file.Path directory) {
+        if (directory == null) {
+            return;
+        }
+        try (var paths = Files.walk(directory)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
         }
     }
 }
