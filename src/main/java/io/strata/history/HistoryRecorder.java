@@ -62,7 +62,19 @@ public class HistoryRecorder {
         JsonNode prompt = null;
         JsonNode sent = null;
         JsonNode response = null;
-        if (mode != HistoryConfig.Mode.METADATA_ONLY) {
+        byte[] responseAsIs = null;
+        if (mode == HistoryConfig.Mode.FULL && sealer == null) {
+            // Stored as received: the answer's bytes are JSON already (parsed when it was cached), so the
+            // hot path of a hit does not parse and re-serialise it for its record.
+            prompt = promptOf(request);
+            sent = facts.sentMessages();
+            boolean parsedWhenServed = facts.status() == 200 && !"BYPASS".equals(facts.cacheStatus());
+            if (parsedWhenServed && isJsonObject(facts.response())) {
+                responseAsIs = facts.response();
+            } else {
+                response = parse(facts.response()); // not known to be valid JSON: a bad body must not poison a batch
+            }
+        } else if (mode != HistoryConfig.Mode.METADATA_ONLY) {
             prompt = promptOf(request);
             sent = facts.sentMessages();
             response = parse(facts.response());
@@ -88,7 +100,8 @@ public class HistoryRecorder {
         String cacheStatus = facts.cacheStatus();
         return new HistoryRecord(facts.requestId(), facts.startedAtMillis(), facts.scope(), facts.sessionId(), facts.userId(),
                 facts.endpoint(), request == null ? null : textOrNull(request.get("model")), facts.modelVersion(),
-                bytes(prompt), bytes(sent), bytes(response), bytes(parametersOf(request)), sealed, keyId,
+                bytes(prompt), bytes(sent), responseAsIs != null ? responseAsIs : bytes(response), bytes(parametersOf(request)),
+                sealed, keyId,
                 isHit(cacheStatus), levelOf(cacheStatus), cacheStatus, (int) Math.min(Integer.MAX_VALUE, facts.latencyMs()),
                 facts.promptTokens(), facts.completionTokens(), facts.upstreamStatus(), facts.status());
     }
@@ -131,6 +144,21 @@ public class HistoryRecorder {
             }
         });
         return parameters;
+    }
+
+    private static boolean isJsonObject(byte[] bytes) {
+        if (bytes == null) {
+            return false;
+        }
+        int first = 0;
+        int last = bytes.length - 1;
+        while (first <= last && Character.isWhitespace(bytes[first])) {
+            first++;
+        }
+        while (last >= first && Character.isWhitespace(bytes[last])) {
+            last--;
+        }
+        return last > first && bytes[first] == '{' && bytes[last] == '}';
     }
 
     private JsonNode parse(byte[] response) {
