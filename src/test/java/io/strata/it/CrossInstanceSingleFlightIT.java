@@ -44,6 +44,15 @@ class CrossInstanceSingleFlightIT {
         config.put("strata.cache.refresh-ahead.enabled", "false");
         first = StrataProcess.start("instance-a", config);
         second = StrataProcess.start("instance-b", config);
+        // A cold instance opens its Redis and Postgres connections on its first requests, slower than
+        // the 50 ms lock timeout (it would then rightly go alone): warm both up before measuring.
+        for (StrataProcess strata : List.of(first, second)) {
+            for (int i = 0; i < 3; i++) {
+                post(strata, "{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"warm-up " + UUID.randomUUID() + "\"}]}").get();
+                Sse.post(strata.uri("/v1/chat/completions"), "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"warm-up "
+                        + UUID.randomUUID() + "\"}]}", Map.of());
+            }
+        }
     }
 
     @AfterAll
