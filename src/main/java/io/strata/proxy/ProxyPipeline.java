@@ -355,7 +355,9 @@ public class ProxyPipeline {
         Uni<Boolean> refresh(CacheKey key, CacheEntry previous) {
             Duration ttl = Duration.ofMillis(previous.expiresAtMillis() - previous.createdAtMillis());
             CacheDirectives sameTtl = new CacheDirectives(false, false, -1, false, ttl, key.namespace());
-            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, rawBody, estimatedTokens, false)).map(response -> {
+            // a refresh fetches the whole answer: a streamed client's body is sent without its stream fields
+            byte[] sent = clientStreams ? withoutStreaming() : rawBody;
+            return upstream.send(requests.create(method, endpoint.path(), clientHeaders, sent, estimatedTokens, false)).map(response -> {
                 if (!response.isOk() || response.isStreaming()) {
                     return false;
                 }
@@ -369,6 +371,12 @@ public class ProxyPipeline {
                 cache.writeBack(fresh, System.currentTimeMillis());
                 return true;
             });
+        }
+
+        private byte[] withoutStreaming() {
+            ObjectNode plain = ((ObjectNode) body).deepCopy();
+            plain.remove(List.of("stream", "stream_options"));
+            return toBytes(plain);
         }
 
         // ---- answers ----

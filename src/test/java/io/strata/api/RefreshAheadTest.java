@@ -57,4 +57,17 @@ class RefreshAheadTest extends StrataTest {
         Thread.sleep(300);
         assertEquals(1, Provider.calls());
     }
+
+    @Test
+    void entriesHitByStreamingClientsAreRefreshedToo() throws Exception {
+        String prompt = uniquePrompt();
+        String streamed = "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
+        primeCache(chatBody(prompt).replace("\"temperature\":0.2,", ""), Map.of("X-Cache-TTL", "5"));
+        Thread.sleep(2_200);
+        for (int i = 0; i < 3; i++) {
+            assertEquals("HIT-L1", client().body(streamed).post("/v1/chat/completions").header("X-Cache-Status"));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> Provider.calls() == 2);
+        assertEquals(null, Provider.requests().get(1).json().getValue("stream"), "the refresh asks for the whole answer");
+    }
 }
