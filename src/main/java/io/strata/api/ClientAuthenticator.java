@@ -1,7 +1,5 @@
 package io.strata.api;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,13 +18,13 @@ public class ClientAuthenticator {
     static final String SHARED_SCOPE = "shared";
     static final String ANONYMOUS_SCOPE = "anonymous";
 
-    private final List<byte[]> acceptedKeys;
+    private final List<String> acceptedKeys;
     private final boolean sharedScope;
 
     public ClientAuthenticator(ApiConfig api, CacheConfig cache) {
         this.acceptedKeys = api.clientKeys().orElse(List.of()).stream()
                 .filter(key -> !key.isBlank())
-                .map(key -> key.strip().getBytes(StandardCharsets.UTF_8))
+                .map(String::strip)
                 .toList();
         this.sharedScope = cache.scope() == CacheConfig.Scope.SHARED;
     }
@@ -43,10 +41,9 @@ public class ClientAuthenticator {
 
     /** Constant-time against every configured key, so timing does not reveal a key's prefix. */
     private boolean accepted(String token) {
-        byte[] candidate = token.getBytes(StandardCharsets.UTF_8);
         boolean match = false;
-        for (byte[] key : acceptedKeys) {
-            match |= MessageDigest.isEqual(key, candidate);
+        for (String key : acceptedKeys) {
+            match |= BearerTokens.matches(token, key); // no early exit: every key is compared
         }
         return match;
     }

@@ -47,6 +47,7 @@ public class HistorySealer {
             LOG.warn("History keys not checked against stored canaries: Postgres is not available at start-up");
             return;
         }
+        // Waiting is fine here: start-up observers run on the main thread, never on an event loop.
         Map<String, byte[]> canaries = new java.util.HashMap<>();
         pool.query("SELECT key_id, canary FROM strata_history_keys").execute().await().atMost(java.time.Duration.ofSeconds(10))
                 .forEach(row -> canaries.put(row.getString("key_id"), row.getBuffer("canary").getBytes()));

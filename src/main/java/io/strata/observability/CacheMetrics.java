@@ -22,7 +22,8 @@ public class CacheMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter[]> requestCounters = new ConcurrentHashMap<>();
+    private final Map<Layer, Map<String, Timer>> lookupTimers = new java.util.EnumMap<>(Layer.class);
     private final java.util.List<Object> heldGaugeStates = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.atomic.LongAdder[] byStatus = new java.util.concurrent.atomic.LongAdder[CacheStatus.values().length];
 
@@ -30,6 +31,9 @@ public class CacheMetrics {
         this.registry = registry;
         for (int i = 0; i < byStatus.length; i++) {
             byStatus[i] = new java.util.concurrent.atomic.LongAdder();
+        }
+        for (Layer layer : Layer.values()) {
+            lookupTimers.put(layer, new ConcurrentHashMap<>());
         }
     }
 
@@ -41,17 +45,24 @@ public class CacheMetrics {
     /** strata_cache_requests_total{endpoint,status}: every proxied request by its X-Cache-Status. */
     public void request(String endpoint, CacheStatus status) {
         byStatus[status.ordinal()].increment();
-        counters.computeIfAbsent("req|" + endpoint + "|" + status.header(), k -> Counter.builder("strata.cache.requests")
-                .description("Proxied requests by endpoint and cache status")
-                .tag("endpoint", endpoint).tag("status", status.header())
-                .register(registry)).increment();
+        // keyed without building a string per request: endpoint ids are constants, statuses an enum
+        Counter[] perStatus = requestCounters.computeIfAbsent(endpoint, e -> new Counter[CacheStatus.values().length]);
+        Counter counter = perStatus[status.ordinal()];
+        if (counter == null) {
+            counter = Counter.builder("strata.cache.requests")
+                    .description("Proxied requests by endpoint and cache status")
+                    .tag("endpoint", endpoint).tag("status", status.header())
+                    .register(registry); // registering twice answers the same meter
+            perStatus[status.ordinal()] = counter;
+        }
+        counter.increment();
     }
 
     /** strata_cache_lookup_seconds{layer,outcome}: latency of one layer's lookup. */
     public void lookup(Layer layer, String outcome, long nanos) {
-        timers.computeIfAbsent(layer.tag() + "|" + outcome, k -> Timer.builder("strata.cache.lookup")
+        lookupTimers.get(layer).computeIfAbsent(outcome, o -> Timer.builder("strata.cache.lookup")
                 .description("Cache lookup latency per layer")
-                .tag("layer", layer.tag()).tag("outcome", outcome)
+                .tag("layer", layer.tag()).tag("outcome", o)
                 .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
