@@ -1,5 +1,6 @@
 package io.strata.api;
 
+import io.strata.core.StrataException;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -26,7 +27,7 @@ import io.strata.cache.InvalidationCriteria;
 import io.strata.cache.LayerStats;
 import io.strata.cache.LayeredCache;
 import io.strata.config.ApiConfig;
-import io.strata.observability.CacheMetrics;
+import io.strata.cache.CacheMetrics;
 import org.jboss.resteasy.reactive.RestHeader;
 
 /** The admin API (SPEC §2.3): cache statistics, removal of one entry, invalidation by criteria. */

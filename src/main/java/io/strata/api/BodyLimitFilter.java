@@ -1,5 +1,7 @@
 package io.strata.api;
 
+import io.strata.core.OpenAiErrors;
+import io.strata.core.StrataException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 

@@ -1,5 +1,7 @@
 package io.strata.api;
 
+import io.strata.core.ClientIdentity;
+import io.strata.core.StrataException;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;

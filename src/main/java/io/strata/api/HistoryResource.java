@@ -1,5 +1,6 @@
 package io.strata.api;
 
+import io.strata.core.StrataException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.UUID;

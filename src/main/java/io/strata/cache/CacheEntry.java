@@ -33,6 +33,11 @@ public record CacheEntry(
         return nowMillis < staleUntilMillis;
     }
 
+    /** Bytes of the stored answer and its events: what a layer's size limit is checked against. */
+    public long sizeBytes() {
+        return body.length + (events == null ? 0 : events.length);
+    }
+
     /** Whole seconds since the entry was created, as the Age header reports it. */
     public long ageSeconds(long nowMillis) {
         return Math.max(0, (nowMillis - createdAtMillis) / 1000);

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 final class CanonicalJson {
 
-    /** Top-level request fields that cannot change the answer (SPEC §3). */
+    /** Top-level request fields that cannot change the answer. */
     static final Set<String> EXCLUDED_FIELDS = Set.of("stream", "stream_options", "user", "metadata", "store");
 
     private final TextNormalizer text;
@@ -25,14 +25,20 @@ final class CanonicalJson {
         this.text = text;
     }
 
+    /** The canonical form as text (tests and debugging; the key path writes bytes). */
     String write(JsonNode root) {
-        StringBuilder out = new StringBuilder(256);
+        CanonicalSink out = new CanonicalSink();
+        write(root, out);
+        return out.toString();
+    }
+
+    /** Writes the canonical form's UTF-8 bytes into the sink, without building a string. */
+    void write(JsonNode root, CanonicalSink out) {
         if (root.isObject()) {
             writeObject(root, out, Where.ROOT);
         } else {
             writeValue(root, out, Where.OTHER);
         }
-        return out.toString();
     }
 
     /** Where a value sits, as far as text normalisation cares. */
@@ -40,7 +46,7 @@ final class CanonicalJson {
         ROOT, MESSAGES, MESSAGE, CONTENT, CONTENT_PARTS, CONTENT_PART, PROMPT_TEXT, OTHER
     }
 
-    private void writeObject(JsonNode node, StringBuilder out, Where where) {
+    private void writeObject(JsonNode node, CanonicalSink out, Where where) {
         List<String> names = new ArrayList<>(node.size());
         for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
             String name = it.next();
@@ -49,17 +55,17 @@ final class CanonicalJson {
             }
         }
         Collections.sort(names);
-        out.append('{');
+        out.ascii('{');
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             if (i > 0) {
-                out.append(',');
+                out.ascii(',');
             }
             writeString(name, out);
-            out.append(':');
+            out.ascii(':');
             writeValue(node.get(name), out, childOf(where, name));
         }
-        out.append('}');
+        out.ascii('}');
     }
 
     private static Where childOf(Where parent, String field) {
@@ -75,19 +81,19 @@ final class CanonicalJson {
         };
     }
 
-    private void writeValue(JsonNode node, StringBuilder out, Where where) {
+    private void writeValue(JsonNode node, CanonicalSink out, Where where) {
         switch (node.getNodeType()) {
             case OBJECT -> writeObject(node, out, where == Where.MESSAGES ? Where.MESSAGE
                     : where == Where.CONTENT_PARTS ? Where.CONTENT_PART : Where.OTHER);
             case ARRAY -> writeArray(node, out, where);
             case STRING -> writeString(isText(where) ? text.normalize(node.textValue()) : node.textValue(), out);
-            case NUMBER -> out.append(canonicalNumber(node));
-            case BOOLEAN -> out.append(node.booleanValue());
-            default -> out.append("null");
+            case NUMBER -> out.ascii(canonicalNumber(node));
+            case BOOLEAN -> out.ascii(node.booleanValue() ? "true" : "false");
+            default -> out.ascii("null");
         }
     }
 
-    private void writeArray(JsonNode node, StringBuilder out, Where where) {
+    private void writeArray(JsonNode node, CanonicalSink out, Where where) {
         if (where == Where.CONTENT && text.active()) {
             JsonNode lone = loneTextPart(node);
             if (lone != null) {
@@ -101,14 +107,14 @@ final class CanonicalJson {
             case PROMPT_TEXT -> Where.PROMPT_TEXT;
             default -> Where.OTHER;
         };
-        out.append('[');
+        out.ascii('[');
         for (int i = 0; i < node.size(); i++) {
             if (i > 0) {
-                out.append(',');
+                out.ascii(',');
             }
             writeValue(node.get(i), out, element);
         }
-        out.append(']');
+        out.ascii(']');
     }
 
     /** A content array holding one {@code {"type":"text","text":…}} part means the same as the plain string. */
@@ -130,6 +136,12 @@ final class CanonicalJson {
     }
 
     static String canonicalNumber(JsonNode number) {
+        if (number.isIntegralNumber() && number.canConvertToLong()) {
+            long value = number.longValue();
+            if (value % 10 != 0) {
+                return Long.toString(value); // the common case without BigDecimal; 100 is 1E+2, as a decimal 100.0 is
+            }
+        }
         BigDecimal value = number.isBigDecimal() ? number.decimalValue()
                 : number.isIntegralNumber() ? new BigDecimal(number.bigIntegerValue())
                 : new BigDecimal(number.asText());
@@ -139,26 +151,33 @@ final class CanonicalJson {
         return value.stripTrailingZeros().toString();
     }
 
-    static void writeString(String value, StringBuilder out) {
-        out.append('"');
+    static void writeString(String value, CanonicalSink out) {
+        out.ascii('"');
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
+                case '"' -> out.ascii("\\\"");
+                case '\\' -> out.ascii("\\\\");
+                case '\n' -> out.ascii("\\n");
+                case '\r' -> out.ascii("\\r");
+                case '\t' -> out.ascii("\\t");
                 default -> {
                     if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
+                        out.ascii("\\u00");
+                        out.ascii(Character.forDigit(c >> 4, 16));
+                        out.ascii(Character.forDigit(c & 0xF, 16));
+                    } else if (c < 0x80) {
+                        out.ascii(c);
+                    } else if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                        out.codePoint(Character.toCodePoint(c, value.charAt(++i)));
+                    } else if (Character.isSurrogate(c)) {
+                        out.ascii('?'); // an unpaired surrogate, as String.getBytes(UTF_8) writes it
                     } else {
-                        out.append(c);
+                        out.codePoint(c);
                     }
                 }
             }
         }
-        out.append('"');
+        out.ascii('"');
     }
-
 }

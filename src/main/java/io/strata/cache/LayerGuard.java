@@ -1,6 +1,7 @@
 package io.strata.cache;
 
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -8,31 +9,38 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
-import io.strata.observability.CacheMetrics;
+import io.strata.core.Deadlines;
 
 /**
  * Makes a cache layer degrade to a miss: an operation that fails or outlives its timeout answers
  * the fallback value instead of an error, and after enough consecutive failures the layer is
  * skipped for a while (a small circuit breaker) so a dead server is not hammered on every request.
+ * The timeout is a {@link Deadlines} one: a reply that waits behind Strata's own work is not a
+ * failure of the layer.
  */
 public final class LayerGuard {
 
     private static final Logger LOG = Logger.getLogger(LayerGuard.class);
 
     private final Layer layer;
-    private final Duration timeout;
+    private final Deadlines deadlines;
+    private final long timeoutMillis;
     private final int failureThreshold;
     private final long openForMillis;
     private final CacheMetrics metrics;
+    private final InstantSource clock;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicLong openUntilMillis = new AtomicLong();
 
-    public LayerGuard(Layer layer, Duration timeout, int failureThreshold, Duration openFor, CacheMetrics metrics) {
+    public LayerGuard(Layer layer, Deadlines deadlines, Duration timeout, int failureThreshold, Duration openFor, CacheMetrics metrics,
+            InstantSource clock) {
         this.layer = layer;
-        this.timeout = timeout;
+        this.deadlines = deadlines;
+        this.timeoutMillis = timeout.toMillis();
         this.failureThreshold = failureThreshold;
         this.openForMillis = openFor.toMillis();
         this.metrics = metrics;
+        this.clock = clock;
         metrics.registerLayerState(layer, this::isOpen);
     }
 
@@ -42,8 +50,7 @@ public final class LayerGuard {
             metrics.layerSkipped(layer, operation);
             return Uni.createFrom().item(fallback);
         }
-        return Uni.createFrom().<T>deferred(action)
-                .ifNoItem().after(timeout).fail()
+        return deadlines.within(timeoutMillis, Uni.createFrom().<T>deferred(action))
                 .onItem().invoke(this::recordSuccess)
                 .onFailure().recoverWithItem(failure -> {
                     recordFailure(operation, failure);
@@ -56,7 +63,7 @@ public final class LayerGuard {
         if (until == 0) {
             return false;
         }
-        if (System.currentTimeMillis() < until) {
+        if (clock.millis() < until) {
             return true;
         }
         // The pause is over: close again and let requests through as trials. The failure count was
@@ -75,7 +82,7 @@ public final class LayerGuard {
         metrics.layerFailed(layer, operation);
         int failures = consecutiveFailures.incrementAndGet();
         if (failures >= failureThreshold) {
-            long until = System.currentTimeMillis() + openForMillis;
+            long until = clock.millis() + openForMillis;
             if (openUntilMillis.getAndSet(until) == 0) {
                 LOG.warnf("Cache layer %s is failing (%s); skipping it for %d ms", layer.tag(), describe(failure), openForMillis);
             }

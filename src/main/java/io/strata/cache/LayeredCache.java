@@ -1,5 +1,8 @@
 package io.strata.cache;
 
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,122 +11,133 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.strata.config.CacheConfig;
-import io.strata.observability.CacheMetrics;
-import io.strata.observability.ThrottledLog;
+import io.strata.core.Deadlines;
+import io.strata.core.ThrottledLog;
 
 /**
- * The layered lookup (L1 Redis, then L2 Postgres) and the asynchronous write-back (L2 then L1).
- * Every layer operation goes through a {@link LayerGuard}: a failing or slow layer is a miss,
- * never an error.
+ * The layered lookup (near cache, L1 Redis, then L2 Postgres) and the asynchronous write-back
+ * (L1 and L2 at once, so the next identical request is an L1 hit). Every layer operation goes
+ * through a {@link LayerGuard}: a failing or slow layer is a miss, never an error.
  */
 @ApplicationScoped
 public class LayeredCache {
 
     private static final Logger LOG = Logger.getLogger(LayeredCache.class);
+    private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
 
+    private final NearCache near;
     private final RedisLayer l1;
     private final PostgresLayer l2;
     private final LayerGuard l1Guard;
     private final LayerGuard l2Guard;
     private final boolean l1Enabled;
     private final boolean l2Enabled;
+    private final long l1TimeoutMillis;
     private final int maxWriteBacksInFlight;
     private final AtomicInteger writeBacksInFlight = new AtomicInteger();
     private final ThrottledLog dropLog = new ThrottledLog(LOG, Logger.Level.WARN, 10_000);
     private final CacheMetrics metrics;
+    private final Deadlines deadlines;
+    private final InstantSource clock;
 
-    private final NearCache near;
-
-    public LayeredCache(NearCache near, RedisLayer l1, PostgresLayer l2, CacheConfig config, CacheMetrics metrics) {
+    public LayeredCache(NearCache near, RedisLayer l1, PostgresLayer l2, CacheConfig config, CacheMetrics metrics, Deadlines deadlines,
+            InstantSource clock) {
         this.near = near;
         this.l1 = l1;
         this.l2 = l2;
         this.metrics = metrics;
+        this.deadlines = deadlines;
+        this.clock = clock;
         this.l1Enabled = config.l1().enabled();
         this.l2Enabled = config.l2().enabled();
-        this.l1Guard = new LayerGuard(Layer.L1, config.l1().timeout(), config.breaker().failureThreshold(),
-                config.breaker().openFor(), metrics);
-        this.l2Guard = new LayerGuard(Layer.L2, config.l2().timeout(), config.breaker().failureThreshold(),
-                config.breaker().openFor(), metrics);
+        this.l1TimeoutMillis = config.l1().timeout().toMillis();
+        this.l1Guard = new LayerGuard(Layer.L1, deadlines, config.l1().timeout(), config.breaker().failureThreshold(),
+                config.breaker().openFor(), metrics, clock);
+        this.l2Guard = new LayerGuard(Layer.L2, deadlines, config.l2().timeout(), config.breaker().failureThreshold(),
+                config.breaker().openFor(), metrics, clock);
         this.maxWriteBacksInFlight = config.writeBack().maxInFlight();
     }
 
-    /** Looks the key up layer by layer; an L2 hit is promoted to L1 in the background. */
-    public Uni<CacheLookup> lookup(CacheKey key, long nowMillis) {
+    /** Near cache then L1: the layers a hit is expected in. Null when neither holds a fresh entry. */
+    public Uni<CacheLookup> lookupFast(CacheKey key, long nowMillis) {
         CacheEntry inMemory = near.get(key.hex(), nowMillis);
         if (inMemory != null) {
             return Uni.createFrom().item(CacheLookup.hit(inMemory, Layer.NEAR));
         }
-        return lookupL1(key, nowMillis).chain(found -> {
-            if (found != null) {
-                near.put(found, nowMillis);
-                return Uni.createFrom().item(CacheLookup.hit(found, Layer.L1));
+        if (!l1Enabled) {
+            return Uni.createFrom().item(CacheLookup.miss());
+        }
+        long start = System.nanoTime();
+        return l1Guard.call("get", () -> l1.get(key.hex()), null).map(entry -> {
+            boolean fresh = entry != null && entry.freshAt(nowMillis);
+            metrics.lookup(Layer.L1, fresh ? "hit" : "miss", System.nanoTime() - start);
+            if (!fresh) {
+                return CacheLookup.miss();
             }
-            return lookupL2(key, nowMillis);
+            near.put(entry, nowMillis);
+            return CacheLookup.hit(entry, Layer.L1);
         });
     }
 
-    /** L1 alone: how a request waiting for another instance's answer sees it land. */
-    public Uni<CacheEntry> peekL1(CacheKey key, long nowMillis) {
-        return lookupL1(key, nowMillis);
-    }
-
-    private Uni<CacheEntry> lookupL1(CacheKey key, long nowMillis) {
-        if (!l1Enabled) {
-            return Uni.createFrom().nullItem();
-        }
-        long start = System.nanoTime();
-        return l1Guard.call("get", () -> l1.get(key.hex()), null)
-                .map(entry -> {
-                    CacheEntry fresh = entry != null && entry.freshAt(nowMillis) ? entry : null;
-                    metrics.lookup(Layer.L1, fresh != null ? "hit" : "miss", System.nanoTime() - start);
-                    return fresh;
-                });
-    }
-
-    private Uni<CacheLookup> lookupL2(CacheKey key, long nowMillis) {
+    /** L2: a fresh entry (promoted to L1 in the background), an expired one inside its stale grace, or a miss. */
+    public Uni<CacheLookup> lookupL2(CacheKey key, long nowMillis) {
         if (!l2Enabled) {
             return Uni.createFrom().item(CacheLookup.miss());
         }
         long start = System.nanoTime();
-        return l2Guard.call("get", () -> l2.get(key.hex(), nowMillis), null)
-                .map(entry -> {
-                    CacheLookup result;
-                    if (entry == null) {
-                        result = CacheLookup.miss();
-                    } else if (entry.freshAt(nowMillis)) {
-                        near.put(entry, nowMillis);
-                        promote(entry, nowMillis);
-                        result = CacheLookup.hit(entry, Layer.L2);
-                    } else {
-                        result = CacheLookup.stale(entry);
-                    }
-                    metrics.lookup(Layer.L2, result.isHit() ? "hit" : result.staleCandidate() != null ? "stale" : "miss",
-                            System.nanoTime() - start);
-                    return result;
-                });
-    }
-
-    /** Stores a fresh answer in L2 then L1 without delaying the caller; bounded, observed and counted. */
-    public void writeBack(CacheEntry entry, long nowMillis) {
-        writeBack(entry, nowMillis, () -> {
+        return l2Guard.call("get", () -> l2.get(key.hex(), nowMillis), null).map(entry -> {
+            CacheLookup result;
+            if (entry == null) {
+                result = CacheLookup.miss();
+            } else if (entry.freshAt(nowMillis)) {
+                near.put(entry, nowMillis);
+                promote(entry, nowMillis);
+                result = CacheLookup.hit(entry, Layer.L2);
+            } else {
+                result = CacheLookup.stale(entry);
+            }
+            metrics.lookup(Layer.L2, result.isHit() ? "hit" : result.staleCandidate() != null ? "stale" : "miss",
+                    System.nanoTime() - start);
+            return result;
         });
     }
 
-    /** As {@link #writeBack(CacheEntry, long)}, running {@code whenDone} once the write-back has ended (or was dropped). */
+    /** Every layer in turn. */
+    public Uni<CacheLookup> lookup(CacheKey key, long nowMillis) {
+        return lookupFast(key, nowMillis).chain(found -> found.isHit() ? Uni.createFrom().item(found) : lookupL2(key, nowMillis));
+    }
+
+    /**
+     * L1 read for a request told that another instance stored the answer: bounded by the L1
+     * timeout but not skipped while the L1 breaker is open (Redis just answered the lock and the
+     * notification). Null when the entry is not there or Redis does not answer.
+     */
+    public Uni<CacheEntry> readL1(CacheKey key, long nowMillis) {
+        if (!l1Enabled) {
+            return Uni.createFrom().nullItem();
+        }
+        return deadlines.within(l1TimeoutMillis, l1.get(key.hex()))
+                .map(entry -> entry != null && entry.freshAt(nowMillis) ? entry : null)
+                .onFailure().recoverWithNull();
+    }
+
+    /** Stores a fresh answer in L1 and L2 at once without delaying the caller; bounded, observed and counted. */
     public void writeBack(CacheEntry entry, long nowMillis, Runnable whenDone) {
         near.put(entry, nowMillis);
-        Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), false) : Uni.createFrom().item(false);
-        runInBackground("stored", toL2.chain(inL2 -> (l1Enabled
-                ? l1Guard.call("put", () -> l1.put(entry, nowMillis), false)
-                : Uni.createFrom().item(false))
-                .invoke(inL1 -> LOG.debugf("Write-back of %s: l2=%s l1=%s", entry.key().hex(), inL2, inL1))), whenDone);
+        // null: the layer failed; false: nothing stored there (disabled or too large); true: stored
+        Uni<Boolean> toL1 = l1Enabled ? l1Guard.call("put", () -> l1.put(entry, nowMillis), null) : Uni.createFrom().item(false);
+        Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), null) : Uni.createFrom().item(false);
+        runInBackground(Uni.combine().all().unis(toL1, toL2).with((inL1, inL2) -> {
+            LOG.debugf("Write-back of %s: l1=%s l2=%s", entry.key().hex(), inL1, inL2);
+            return inL1 == null || inL2 == null ? "failed" : inL1 || inL2 ? "stored" : "skipped";
+        }), whenDone);
     }
 
     private void promote(CacheEntry entry, long nowMillis) {
         if (l1Enabled) {
-            runInBackground("promoted", l1Guard.call("put", () -> l1.put(entry, nowMillis), false), () -> {
-            });
+            runInBackground(l1Guard.call("put", () -> l1.put(entry, nowMillis), null)
+                    .map(stored -> stored == null ? "failed" : stored ? "promoted" : "skipped"), () -> {
+                    });
         }
     }
 
@@ -136,17 +150,18 @@ public class LayeredCache {
     }
 
     /** Entry and byte counts of each layer; a layer that cannot be asked is reported unavailable. */
-    public Uni<java.util.List<LayerStats>> stats() {
-        Uni<LayerStats> s1 = l1Enabled ? l1.stats(100_000).ifNoItem().after(java.time.Duration.ofSeconds(5)).fail()
+    public Uni<List<LayerStats>> stats() {
+        Uni<LayerStats> s1 = l1Enabled ? l1.stats(100_000).ifNoItem().after(STATS_TIMEOUT).fail()
                 .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L1.tag())) : Uni.createFrom().item(LayerStats.unavailable(Layer.L1.tag()));
-        Uni<LayerStats> s2 = l2Enabled ? l2.stats().ifNoItem().after(java.time.Duration.ofSeconds(5)).fail()
+        Uni<LayerStats> s2 = l2Enabled ? l2.stats().ifNoItem().after(STATS_TIMEOUT).fail()
                 .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L2.tag())) : Uni.createFrom().item(LayerStats.unavailable(Layer.L2.tag()));
-        return Uni.combine().all().unis(s1, s2).with((a, b) -> java.util.List.of(a, b));
+        return Uni.combine().all().unis(s1, s2).with((a, b) -> List.of(a, b));
     }
 
     /**
-     * Removes every entry matching the criteria. L2 holds every entry L1 does (write-back goes to
-     * L2 first), so L2 names the keys and both layers drop them. Answers how many entries went.
+     * Removes every entry matching the criteria. L2 holds every entry L1 does (a write-back that
+     * reached only L1 lives there at most its L1 TTL), so L2 names the keys and both layers drop
+     * them. Answers how many entries went.
      */
     public Uni<Integer> invalidate(InvalidationCriteria criteria) {
         near.clear(); // near entries carry no namespace index: drop them all, they refill from L1
@@ -155,7 +170,7 @@ public class LayeredCache {
                 .map(ignored -> keys.size()));
     }
 
-    private void runInBackground(String successOutcome, Uni<?> work, Runnable whenDone) {
+    private void runInBackground(Uni<String> work, Runnable whenDone) {
         if (writeBacksInFlight.incrementAndGet() > maxWriteBacksInFlight) {
             writeBacksInFlight.decrementAndGet();
             metrics.writeBack("dropped");
@@ -164,15 +179,12 @@ public class LayeredCache {
             return;
         }
         work.onTermination().invoke(() -> {
-                    writeBacksInFlight.decrementAndGet();
-                    whenDone.run();
-                })
-                .subscribe().with(
-                        ignored -> metrics.writeBack(successOutcome),
-                        failure -> {
-                            metrics.writeBack("failed");
-                            LOG.debugf("Cache write-back failed: %s", failure.toString());
-                        });
+            writeBacksInFlight.decrementAndGet();
+            whenDone.run();
+        }).subscribe().with(metrics::writeBack, failure -> {
+            metrics.writeBack("failed");
+            LOG.debugf("Cache write-back failed: %s", failure.toString());
+        });
     }
 
     /** Whether the layer is being skipped after repeated failures. */
@@ -184,4 +196,5 @@ public class LayeredCache {
     public int writeBacksInFlight() {
         return writeBacksInFlight.get();
     }
+
 }

@@ -3,19 +3,29 @@ package io.strata.cache;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
 import io.strata.config.CacheConfig;
+import io.strata.core.VertxFutures;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
-import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 
 /**
  * L2: entries in the {@code strata_cache_entries} table. Rows outlive their freshness by the
  * stale grace period so an expired answer can still be served STALE when the provider fails.
+ * Lookups are pipelined on one connection per event loop taken from the lookup pool; writes go
+ * through their own pool with asynchronous commit (a cache row lost in a crash is recomputed), so
+ * a burst of write-backs never delays a lookup.
  */
 @ApplicationScoped
 public class PostgresLayer {
@@ -24,11 +34,13 @@ public class PostgresLayer {
             SELECT scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, prompt_tokens, completion_tokens, body, events
             FROM strata_cache_entries WHERE cache_key = $1 AND stale_until > $2""";
 
+    /** The unused set_config makes this one statement's commit asynchronous (is_local: it ends with the statement). */
     private static final String UPSERT = """
             INSERT INTO strata_cache_entries
                 (cache_key, scope, namespace, endpoint, model_version, created_at, expires_at, stale_until, size_bytes,
                  prompt_tokens, completion_tokens, body, events)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+            FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
             ON CONFLICT (cache_key) DO UPDATE SET
                 scope = EXCLUDED.scope, namespace = EXCLUDED.namespace, endpoint = EXCLUDED.endpoint,
                 model_version = EXCLUDED.model_version, created_at = EXCLUDED.created_at,
@@ -49,23 +61,36 @@ public class PostgresLayer {
 
     private static final String DELETE_PAST_GRACE = "DELETE FROM strata_cache_entries WHERE stale_until <= $1";
 
-    private final Pool pool;
+    private final io.vertx.sqlclient.Pool lookups;
+    private final io.vertx.sqlclient.Pool writes;
+    private final EventLoopConnections<SqlConnection> lookupConnections;
     private final long maxEntryBytes;
 
-    public PostgresLayer(Pool pool, CacheConfig config) {
-        this.pool = pool;
+    public PostgresLayer(Pool lookups, @ReactiveDataSource("cache-writes") Pool writes, CacheConfig config) {
+        this.lookups = lookups.getDelegate();
+        this.writes = writes.getDelegate();
+        this.lookupConnections = new EventLoopConnections<>(this.lookups::getConnection, (connection, broken) -> {
+            connection.closeHandler(closed -> broken.run());
+            connection.exceptionHandler(failure -> broken.run());
+        });
         this.maxEntryBytes = config.l2().maxEntrySize().asLongValue();
     }
 
     /** The entry if it is fresh or still inside its stale grace, else null. */
     public Uni<CacheEntry> get(String hexKey, long nowMillis) {
-        return pool.preparedQuery(SELECT).execute(Tuple.of(hexKey, timestamp(nowMillis)))
-                .map(rows -> rows.size() == 0 ? null : toEntry(hexKey, rows.iterator().next()));
+        Tuple args = Tuple.of(hexKey, timestamp(nowMillis));
+        return VertxFutures.uni(() -> {
+            Future<SqlConnection> connection = lookupConnections.current();
+            Future<RowSet<Row>> rows = connection == null
+                    ? lookups.preparedQuery(SELECT).execute(args)
+                    : connection.compose(open -> open.preparedQuery(SELECT).execute(args));
+            return rows.map(found -> found.size() == 0 ? null : toEntry(hexKey, found.iterator().next()));
+        });
     }
 
     /** Inserts or replaces the entry; false when it is larger than L2 accepts. */
     public Uni<Boolean> put(CacheEntry entry) {
-        if (entry.body().length + (entry.events() == null ? 0 : entry.events().length) > maxEntryBytes) {
+        if (entry.sizeBytes() > maxEntryBytes) {
             return Uni.createFrom().item(false);
         }
         CacheKey key = entry.key();
@@ -78,30 +103,30 @@ public class PostgresLayer {
                 .addInteger(entry.body().length)
                 .addInteger(entry.promptTokens())
                 .addInteger(entry.completionTokens())
-                .addBuffer(io.vertx.mutiny.core.buffer.Buffer.buffer(entry.body()))
-                .addValue(entry.events() == null ? null : io.vertx.core.buffer.Buffer.buffer(entry.events()));
-        return pool.preparedQuery(UPSERT).execute(row).replaceWith(true);
+                .addBuffer(Buffer.buffer(entry.body()))
+                .addValue(entry.events() == null ? null : Buffer.buffer(entry.events()));
+        return VertxFutures.uni(() -> writes.preparedQuery(UPSERT).execute(row)).replaceWith(true);
     }
 
     public Uni<Boolean> delete(String hexKey) {
-        return pool.preparedQuery(DELETE).execute(Tuple.of(hexKey)).map(rows -> rows.rowCount() > 0);
+        return VertxFutures.uni(() -> writes.preparedQuery(DELETE).execute(Tuple.of(hexKey))).map(rows -> rows.rowCount() > 0);
     }
 
     public Uni<LayerStats> stats() {
-        return pool.query(STATS).execute().map(rows -> {
+        return VertxFutures.uni(() -> lookups.query(STATS).execute()).map(rows -> {
             Row row = rows.iterator().next();
             return new LayerStats(Layer.L2.tag(), true, row.getLong("entries"), row.getLong("bytes"), false);
         });
     }
 
     /** Deletes every row matching the criteria; answers their keys. */
-    public Uni<java.util.List<String>> invalidate(InvalidationCriteria criteria) {
+    public Uni<List<String>> invalidate(InvalidationCriteria criteria) {
         Tuple args = Tuple.tuple()
                 .addString(criteria.namespace())
                 .addString(criteria.modelVersion())
                 .addOffsetDateTime(criteria.createdBefore() == null ? null : OffsetDateTime.ofInstant(criteria.createdBefore(), ZoneOffset.UTC));
-        return pool.preparedQuery(INVALIDATE).execute(args).map(rows -> {
-            java.util.List<String> keys = new java.util.ArrayList<>(rows.rowCount());
+        return VertxFutures.uni(() -> writes.preparedQuery(INVALIDATE).execute(args)).map(rows -> {
+            List<String> keys = new ArrayList<>(rows.rowCount());
             rows.forEach(row -> keys.add(row.getString(0)));
             return keys;
         });
@@ -109,10 +134,12 @@ public class PostgresLayer {
 
     /** Deletes rows past their stale grace; answers how many. */
     public Uni<Integer> deletePastGrace(long nowMillis) {
-        return pool.preparedQuery(DELETE_PAST_GRACE).execute(Tuple.of(timestamp(nowMillis))).map(RowSet::rowCount);
+        return VertxFutures.uni(() -> writes.preparedQuery(DELETE_PAST_GRACE).execute(Tuple.of(timestamp(nowMillis))))
+                .map(RowSet::rowCount);
     }
 
     private static CacheEntry toEntry(String hexKey, Row row) {
+        Buffer events = row.getBuffer("events");
         return new CacheEntry(
                 new CacheKey(hexKey, row.getString("scope"), row.getString("namespace"), row.getString("endpoint")),
                 row.getBuffer("body").getBytes(),
@@ -122,7 +149,7 @@ public class PostgresLayer {
                 row.getString("model_version"),
                 row.getInteger("prompt_tokens"),
                 row.getInteger("completion_tokens"),
-                row.getBuffer("events") == null ? null : row.getBuffer("events").getBytes());
+                events == null ? null : events.getBytes());
     }
 
     static OffsetDateTime timestamp(long millis) {

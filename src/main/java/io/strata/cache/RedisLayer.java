@@ -1,27 +1,36 @@
 package io.strata.cache;
 
+import java.util.List;
+import java.util.stream.Collectors;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.redis.datasource.keys.KeyScanArgs;
 import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
-import io.quarkus.redis.datasource.value.ReactiveValueCommands;
 import io.smallrye.mutiny.Uni;
 import io.strata.config.CacheConfig;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 
-/** L1: entries in Redis under {@code <prefix><key>}, expiring with Redis' own TTL. */
+/**
+ * L1: entries in Redis under {@code <prefix><key>}, expiring with Redis' own TTL. Lookups and
+ * writes go through the pipelined per-event-loop connections; maintenance (stats, bulk deletes)
+ * through the pooled data source.
+ */
 @ApplicationScoped
 public class RedisLayer {
 
-    private final ReactiveValueCommands<String, byte[]> values;
+    private final PipelinedRedis pipelined;
     private final ReactiveKeyCommands<String> keys;
     private final ReactiveRedisDataSource redis;
     private final String prefix;
     private final long maxTtlMillis;
     private final long maxEntryBytes;
 
-    public RedisLayer(ReactiveRedisDataSource redis, CacheConfig config) {
+    public RedisLayer(PipelinedRedis pipelined, ReactiveRedisDataSource redis, CacheConfig config) {
+        this.pipelined = pipelined;
         this.redis = redis;
-        this.values = redis.value(byte[].class);
         this.keys = redis.key();
         this.prefix = config.l1().keyPrefix();
         this.maxTtlMillis = config.l1().maxTtl().toMillis();
@@ -30,23 +39,24 @@ public class RedisLayer {
 
     /** The entry under this key, or null. */
     public Uni<CacheEntry> get(String hexKey) {
-        return values.get(prefix + hexKey).map(bytes -> CacheEntryCodec.decode(hexKey, bytes));
+        return pipelined.send(Request.cmd(Command.GET).arg(prefix + hexKey))
+                .map(reply -> reply == null ? null : CacheEntryCodec.decode(hexKey, reply.toBytes()));
     }
 
     /** Stores the entry for the rest of its freshness (at most the L1 maximum); false when it does not fit. */
     public Uni<Boolean> put(CacheEntry entry, long nowMillis) {
         long ttl = Math.min(entry.expiresAtMillis() - nowMillis, maxTtlMillis);
-        if (ttl <= 0 || entry.body().length + (entry.events() == null ? 0 : entry.events().length) > maxEntryBytes) {
+        if (ttl <= 0 || entry.sizeBytes() > maxEntryBytes) {
             return Uni.createFrom().item(false);
         }
-        return values.psetex(prefix + entry.key().hex(), ttl, CacheEntryCodec.encode(entry)).replaceWith(true);
+        return pipelined.send(Request.cmd(Command.PSETEX).arg(prefix + entry.key().hex()).arg(ttl)
+                .arg(CacheEntryCodec.encode(entry))).replaceWith(true);
     }
 
     /** Entries (by a SCAN of the prefix, capped) and the memory Redis reports for the whole server. */
     public Uni<LayerStats> stats(int maxScanned) {
-        io.quarkus.redis.datasource.keys.ReactiveKeyScanCursor<String> cursor = keys.scan(
-                new io.quarkus.redis.datasource.keys.KeyScanArgs().match(prefix + "*").count(1000));
-        return cursor.toMulti().select().first(maxScanned).collect().with(java.util.stream.Collectors.counting())
+        var cursor = keys.scan(new KeyScanArgs().match(prefix + "*").count(1000));
+        return cursor.toMulti().select().first(maxScanned).collect().with(Collectors.counting())
                 .chain(count -> redis.execute("INFO", "memory").map(info -> new LayerStats(Layer.L1.tag(), true, count,
                         usedMemory(info.toString()), true)));
     }
@@ -61,7 +71,7 @@ public class RedisLayer {
     }
 
     /** Deletes these keys; answers how many existed. */
-    public Uni<Integer> deleteAll(java.util.List<String> hexKeys) {
+    public Uni<Integer> deleteAll(List<String> hexKeys) {
         if (hexKeys.isEmpty()) {
             return Uni.createFrom().item(0);
         }

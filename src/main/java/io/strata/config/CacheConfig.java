@@ -181,19 +181,23 @@ public interface CacheConfig {
         @WithDefault("true")
         boolean distributed();
 
-        /** Lifetime of the Redis lock; the leader renews it while its call runs. */
-        @WithDefault("10s")
+        /** Lifetime of the Redis lock; the leader renews it every third of it while its call runs, so a crashed holder is noticed within it. */
+        @WithDefault("3s")
         Duration lockTtl();
 
         /** Longest time a request waits for another instance's answer before calling the provider itself. */
         @WithDefault("30s")
         Duration remoteWait();
 
-        /** How often a waiting request looks for the other instance's entry in L1. */
-        @WithDefault("50ms")
-        Duration pollInterval();
+        /**
+         * How often a request waiting for another instance checks that the lock is still held
+         * (the answer itself is announced through Redis pub/sub; this only catches a holder that
+         * vanished without a word).
+         */
+        @WithDefault("500ms")
+        Duration lockCheckInterval();
 
-        /** Longest wait for Redis when taking the lock; slower counts as unavailable (coalescing stays local). */
+        /** Longest wait for Redis when taking the lock; slower counts as unavailable (coalescing stays local; a late grant is released). */
         @WithDefault("50ms")
         Duration lockTimeout();
 

@@ -56,10 +56,14 @@ public interface UpstreamConfig {
         FORWARD, REPLACE
     }
 
-    /** Strata's own per-instance limit on upstream calls (hits are never limited). */
+    /**
+     * Strata's own per-instance limit on upstream calls (hits are never limited). Off by default:
+     * a provider's limits are per account, which the shared budget ({@code strata.upstream.budget})
+     * enforces across instances.
+     */
     interface RateLimit {
-        /** Upstream calls allowed per window; 0 disables the limit. */
-        @WithDefault("100")
+        /** Upstream calls allowed per window; 0 (the default) disables the limit. */
+        @WithDefault("0")
         int requests();
 
         /** Length of the window. */

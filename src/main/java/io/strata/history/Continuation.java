@@ -1,6 +1,5 @@
 package io.strata.history;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -27,15 +26,15 @@ public class Continuation {
 
     private final HistoryRepository repository;
     private final HistoryWriter writer;
-    private final HistorySealer sealer;
+    private final RecordContent content;
     private final ObjectMapper json;
     private final int maxMessages;
 
-    public Continuation(HistoryRepository repository, HistoryWriter writer, HistorySealer sealer, ObjectMapper json,
+    public Continuation(HistoryRepository repository, HistoryWriter writer, RecordContent content, ObjectMapper json,
             HistoryConfig config) {
         this.repository = repository;
         this.writer = writer;
-        this.sealer = sealer;
+        this.content = content;
         this.json = json;
         this.maxMessages = config.continuation().maxMessages();
     }
@@ -49,13 +48,14 @@ public class Continuation {
             Set<String> seen = new HashSet<>();
             for (StoredRecord record : stored) {
                 seen.add(record.id().toString());
-                JsonNode[] content = content(record.prompt(), record.response(), record.sealed(), record.keyId());
-                turns.add(new Turn(record.timestamp().toInstant().toEpochMilli(), record.id().toString(), content[0], content[1]));
+                RecordContent.Shown shown = content.of(record);
+                turns.add(new Turn(record.timestamp().toInstant().toEpochMilli(), record.id().toString(), shown.prompt(),
+                        shown.response()));
             }
             for (HistoryRecord queued : pending) {
                 if (seen.add(queued.id())) {
-                    JsonNode[] content = content(text(queued.prompt()), text(queued.response()), queued.sealed(), queued.keyId());
-                    turns.add(new Turn(queued.timestampMillis(), queued.id(), content[0], content[1]));
+                    RecordContent.Shown shown = content.of(queued);
+                    turns.add(new Turn(queued.timestampMillis(), queued.id(), shown.prompt(), shown.response()));
                 }
             }
             turns.sort(Comparator.comparingLong(Turn::millis).thenComparing(Turn::id));
@@ -91,22 +91,6 @@ public class Continuation {
                 into.add(prompt.get(i));
             }
         }
-    }
-
-    private JsonNode[] content(String prompt, String response, byte[] sealed, String keyId) {
-        try {
-            if (sealed != null && sealer.get() != null) {
-                JsonNode opened = json.readTree(sealer.get().open(keyId, sealed));
-                return new JsonNode[] { opened.get("prompt"), opened.get("response") };
-            }
-            return new JsonNode[] { prompt == null ? null : json.readTree(prompt), response == null ? null : json.readTree(response) };
-        } catch (IOException e) {
-            return new JsonNode[] { null, null };
-        }
-    }
-
-    private static String text(byte[] bytes) {
-        return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private record Turn(long millis, String id, JsonNode prompt, JsonNode response) {

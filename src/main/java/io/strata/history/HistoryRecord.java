@@ -1,10 +1,13 @@
 package io.strata.history;
 
 /**
- * One exchange as it is written: who, what was asked (as received, and as sent when stored turns
- * were placed before it), what was answered, with which model and parameters, and how the cache
- * served it. JSON parts are bytes of JSON (null when not recorded); {@code sealed} holds them
- * encrypted instead when encryption is on.
+ * One exchange as it is written: who, what was asked (the body as received; the messages as sent
+ * when stored turns were placed before them), what was answered, with which model, and how the
+ * cache served it. Bodies are bytes (null when not recorded), stored as they are; the prompt and
+ * the parameters are read out of the request body when a record is shown. {@code sealed} holds
+ * the bodies encrypted instead when encryption is on.
+ *
+ * @param parameters the sampling parameters alone, in {@code metadata-only} mode (where no body is kept)
  */
 public record HistoryRecord(
         String id,
@@ -15,10 +18,10 @@ public record HistoryRecord(
         String endpoint,
         String modelRequested,
         String modelVersion,
-        byte[] prompt,
-        byte[] promptSent,
-        byte[] response,
+        byte[] request,
         byte[] parameters,
+        byte[] sentMessages,
+        byte[] response,
         byte[] sealed,
         String keyId,
         boolean cacheHit,
@@ -29,4 +32,9 @@ public record HistoryRecord(
         Integer completionTokens,
         Integer upstreamStatus,
         int status) {
+
+    /** The bodies as one value, for sealing. */
+    RecordBodies bodies() {
+        return new RecordBodies(request, parameters, sentMessages, response);
+    }
 }

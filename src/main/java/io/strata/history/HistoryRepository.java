@@ -9,6 +9,7 @@ import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -22,45 +23,88 @@ public class HistoryRepository {
 
     private static final String COLUMNS = """
             id, ts, scope, session_id, user_id, endpoint, model_requested, model_version,
+            request_body, parameters_body, sent_messages, response_body,
             prompt::text AS prompt, prompt_sent::text AS prompt_sent, response::text AS response,
             parameters::text AS parameters, sealed, key_id, cache_hit, cache_level, cache_status, latency_ms,
             prompt_tokens, completion_tokens, upstream_status, status""";
 
+    /**
+     * A whole batch in one statement: each column an array, unnested into rows. Bodies are bytea,
+     * stored as received: Postgres neither parses nor can refuse them.
+     */
     private static final String INSERT = """
             INSERT INTO strata_history (id, ts, scope, session_id, user_id, endpoint, model_requested, model_version,
-                prompt, prompt_sent, response, parameters, sealed, key_id, cache_hit, cache_level, cache_status,
+                request_body, parameters_body, sent_messages, response_body, sealed, key_id, cache_hit, cache_level, cache_status,
                 latency_ms, prompt_tokens, completion_tokens, upstream_status, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ($9::text)::jsonb, ($10::text)::jsonb, ($11::text)::jsonb,
-                ($12::text)::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                $8::text[], $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::text[], $15::bool[],
+                $16::text[], $17::text[], $18::int[], $19::int[], $20::int[], $21::int[], $22::int[])
             ON CONFLICT DO NOTHING""";
 
     /** Rows whose scope matters: a null scope parameter means "the whole deployment" (the history token). */
     private static final String SCOPED = "($2::text IS NULL OR scope = $2)";
 
     private final Pool pool;
+    private final Pool writes;
 
-    public HistoryRepository(Pool pool) {
+    /** Reads go through the lookup pool, inserts through the history writer's own. */
+    public HistoryRepository(Pool pool, @ReactiveDataSource("history") Pool writes) {
         this.pool = pool;
+        this.writes = writes;
     }
 
-    /** One round trip for the whole batch; a record already written (a retried batch) is skipped. */
+    /** One statement for the whole batch; a record already written (a retried batch) is skipped. */
     public Uni<Integer> insert(List<HistoryRecord> batch) {
-        List<Tuple> rows = new ArrayList<>(batch.size());
-        for (HistoryRecord r : batch) {
-            rows.add(Tuple.tuple()
-                    .addUUID(UUID.fromString(r.id()))
-                    .addOffsetDateTime(time(r.timestampMillis()))
-                    .addString(r.scope()).addString(r.sessionId()).addString(r.userId()).addString(r.endpoint())
-                    .addString(r.modelRequested()).addString(r.modelVersion())
-                    .addString(text(r.prompt())).addString(text(r.promptSent())).addString(text(r.response()))
-                    .addString(text(r.parameters()))
-                    .addValue(r.sealed() == null ? null : io.vertx.core.buffer.Buffer.buffer(r.sealed()))
-                    .addString(r.keyId())
-                    .addBoolean(r.cacheHit()).addString(r.cacheLevel()).addString(r.cacheStatus())
-                    .addInteger(r.latencyMs()).addInteger(r.promptTokens()).addInteger(r.completionTokens())
-                    .addInteger(r.upstreamStatus()).addInteger(r.status()));
+        int n = batch.size();
+        UUID[] ids = new UUID[n];
+        OffsetDateTime[] times = new OffsetDateTime[n];
+        String[] scopes = new String[n], sessions = new String[n], users = new String[n], endpoints = new String[n];
+        String[] requested = new String[n], versions = new String[n], keyIds = new String[n], levels = new String[n];
+        String[] statuses = new String[n];
+        io.vertx.core.buffer.Buffer[] requests = new io.vertx.core.buffer.Buffer[n], parameters = new io.vertx.core.buffer.Buffer[n];
+        io.vertx.core.buffer.Buffer[] sent = new io.vertx.core.buffer.Buffer[n], responses = new io.vertx.core.buffer.Buffer[n];
+        io.vertx.core.buffer.Buffer[] sealed = new io.vertx.core.buffer.Buffer[n];
+        Boolean[] hits = new Boolean[n];
+        Integer[] latencies = new Integer[n], promptTokens = new Integer[n], completionTokens = new Integer[n];
+        Integer[] upstream = new Integer[n], status = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            HistoryRecord r = batch.get(i);
+            ids[i] = UUID.fromString(r.id());
+            times[i] = time(r.timestampMillis());
+            scopes[i] = r.scope();
+            sessions[i] = r.sessionId();
+            users[i] = r.userId();
+            endpoints[i] = r.endpoint();
+            requested[i] = r.modelRequested();
+            versions[i] = r.modelVersion();
+            requests[i] = bytes(r.request());
+            parameters[i] = bytes(r.parameters());
+            sent[i] = bytes(r.sentMessages());
+            responses[i] = bytes(r.response());
+            sealed[i] = bytes(r.sealed());
+            keyIds[i] = r.keyId();
+            hits[i] = r.cacheHit();
+            levels[i] = r.cacheLevel();
+            statuses[i] = r.cacheStatus();
+            latencies[i] = r.latencyMs();
+            promptTokens[i] = r.promptTokens();
+            completionTokens[i] = r.completionTokens();
+            upstream[i] = r.upstreamStatus();
+            status[i] = r.status();
         }
-        return pool.preparedQuery(INSERT).executeBatch(rows).map(ignored -> batch.size());
+        Tuple columns = Tuple.tuple()
+                .addArrayOfUUID(ids).addArrayOfOffsetDateTime(times)
+                .addArrayOfString(scopes).addArrayOfString(sessions).addArrayOfString(users).addArrayOfString(endpoints)
+                .addArrayOfString(requested).addArrayOfString(versions)
+                .addValue(requests).addValue(parameters).addValue(sent).addValue(responses).addValue(sealed)
+                .addArrayOfString(keyIds).addArrayOfBoolean(hits).addArrayOfString(levels).addArrayOfString(statuses)
+                .addArrayOfInteger(latencies).addArrayOfInteger(promptTokens).addArrayOfInteger(completionTokens)
+                .addArrayOfInteger(upstream).addArrayOfInteger(status);
+        return writes.preparedQuery(INSERT).execute(columns).map(RowSet::rowCount);
+    }
+
+    private static io.vertx.core.buffer.Buffer bytes(byte[] value) {
+        return value == null ? null : io.vertx.core.buffer.Buffer.buffer(value);
     }
 
     /** One record; the id (a UUID v7) names its time, so only the partitions around it are searched. */
@@ -122,6 +166,7 @@ public class HistoryRepository {
         return new StoredRecord(row.getUUID("id"), row.getOffsetDateTime("ts"), row.getString("scope"),
                 row.getString("session_id"), row.getString("user_id"), row.getString("endpoint"),
                 row.getString("model_requested"), row.getString("model_version"),
+                bytes(row, "request_body"), bytes(row, "parameters_body"), bytes(row, "sent_messages"), bytes(row, "response_body"),
                 row.getString("prompt"), row.getString("prompt_sent"), row.getString("response"), row.getString("parameters"),
                 sealed == null ? null : sealed.getBytes(), row.getString("key_id"),
                 row.getBoolean("cache_hit"), row.getString("cache_level"), row.getString("cache_status"),
@@ -129,8 +174,9 @@ public class HistoryRepository {
                 row.getInteger("upstream_status"), row.getInteger("status"));
     }
 
-    private static String text(byte[] json) {
-        return json == null ? null : new String(json, java.nio.charset.StandardCharsets.UTF_8);
+    private static byte[] bytes(Row row, String column) {
+        Buffer value = row.getBuffer(column);
+        return value == null ? null : value.getBytes();
     }
 
     static OffsetDateTime time(long millis) {

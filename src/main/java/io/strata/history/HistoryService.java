@@ -1,6 +1,5 @@
 package io.strata.history;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,13 +19,13 @@ public class HistoryService {
 
     private final HistoryRepository repository;
     private final HistoryWriter writer;
-    private final HistorySealer sealer;
+    private final RecordContent content;
     private final ObjectMapper json;
 
-    public HistoryService(HistoryRepository repository, HistoryWriter writer, HistorySealer sealer, ObjectMapper json) {
+    public HistoryService(HistoryRepository repository, HistoryWriter writer, RecordContent content, ObjectMapper json) {
         this.repository = repository;
         this.writer = writer;
-        this.sealer = sealer;
+        this.content = content;
         this.json = json;
     }
 
@@ -71,20 +70,11 @@ public class HistoryService {
     }
 
     ObjectNode render(StoredRecord r) {
-        JsonNode prompt = parse(r.prompt());
-        JsonNode sent = parse(r.promptSent());
-        JsonNode response = parse(r.response());
-        boolean unavailable = false;
-        if (r.sealed() != null) {
-            try {
-                JsonNode opened = json.readTree(sealer.get() == null ? null : sealer.get().open(r.keyId(), r.sealed()));
-                prompt = opened.get("prompt");
-                sent = opened.get("prompt_sent");
-                response = opened.get("response");
-            } catch (IOException | RuntimeException e) {
-                unavailable = true;
-            }
-        }
+        RecordContent.Shown shown = content.of(r);
+        JsonNode prompt = shown.prompt();
+        JsonNode sent = shown.promptSent();
+        JsonNode response = shown.response();
+        boolean unavailable = shown.unavailable();
         ObjectNode record = json.createObjectNode()
                 .put("id", r.id().toString())
                 .put("object", "history.record")
@@ -98,7 +88,7 @@ public class HistoryService {
         }
         record.set("response", response);
         record.put("model_requested", r.modelRequested()).put("model_version", r.modelVersion());
-        record.set("parameters", parse(r.parameters()));
+        record.set("parameters", shown.parameters());
         ObjectNode metadata = record.putObject("metadata")
                 .put("cache_hit", r.cacheHit())
                 .put("cache_level", r.cacheLevel())
@@ -116,16 +106,4 @@ public class HistoryService {
         }
         return record;
     }
-
-    private JsonNode parse(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return json.readTree(text);
-        } catch (IOException e) {
-            return json.getNodeFactory().textNode(text);
-        }
-    }
-
 }

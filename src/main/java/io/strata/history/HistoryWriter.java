@@ -18,7 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strata.config.HistoryConfig;
-import io.strata.observability.ThrottledLog;
+import io.strata.core.ThrottledLog;
 import io.vertx.mutiny.core.Vertx;
 
 /**

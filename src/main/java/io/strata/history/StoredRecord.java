@@ -3,7 +3,11 @@ package io.strata.history;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** A history row as read back: JSON parts as text, or sealed under {@code keyId}. */
+/**
+ * A history row as read back: bodies as bytes ({@code request}, {@code parametersBody},
+ * {@code sentMessages}, {@code responseBody}), or sealed under {@code keyId}; rows written before
+ * bodies were kept as bytes carry their JSON as text instead ({@code prompt} … {@code parameters}).
+ */
 public record StoredRecord(
         UUID id,
         OffsetDateTime timestamp,
@@ -13,6 +17,10 @@ public record StoredRecord(
         String endpoint,
         String modelRequested,
         String modelVersion,
+        byte[] request,
+        byte[] parametersBody,
+        byte[] sentMessages,
+        byte[] responseBody,
         String prompt,
         String promptSent,
         String response,

@@ -3,7 +3,7 @@ package io.strata.proxy;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
-import io.strata.api.StrataException;
+import io.strata.core.StrataException;
 import io.strata.cache.CacheEntry;
 
 /**

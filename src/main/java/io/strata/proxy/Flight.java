@@ -2,8 +2,10 @@ package io.strata.proxy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.netty.buffer.Unpooled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.MultiEmitter;
@@ -11,23 +13,34 @@ import io.strata.cache.CacheEntry;
 import io.strata.upstream.UpstreamResponse;
 import io.strata.upstream.sse.SseEvent;
 import io.vertx.core.MultiMap;
-import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * One provider call in flight for a cache key, shared by every identical request that arrives
- * before it ends (single-flight). The call's owner feeds it: the provider's headers when a stream
- * starts, each event, then the outcome. Any number of clients read it: a streamed one gets the
- * events received so far and then the rest live; the others wait for the outcome. A client that
- * goes away only stops reading: the call goes on for the others and for the cache.
+ * before it ends (single-flight). Its leader feeds it: the stale entry L2 had, the provider's
+ * headers when a stream starts, each event, then the outcome. Any number of clients read it: a
+ * streamed one gets the events received so far and then the rest live; the others wait for the
+ * outcome. A client that goes away only stops reading: the call goes on for the others and for
+ * the cache.
  */
-final class Flight {
+public final class Flight {
 
     /** How the call ended. */
     sealed interface Outcome permits Answer, Relayed, Failed {
     }
 
-    /** A complete 200 answer, with the provider headers of its call (none when another instance made it). */
-    record Answer(CacheEntry entry, MultiMap providerHeaders, boolean fromOtherInstance) implements Outcome {
+    /** Where a complete answer came from. */
+    enum Source {
+        /** This flight's own provider call. */
+        PROVIDER,
+        /** L2 had it after all (found by the leader's L2 lookup). */
+        L2,
+        /** Another instance called the provider and stored it. */
+        OTHER_INSTANCE
+    }
+
+    /** A complete 200 answer, with the provider headers of its call (none when not this flight's call). */
+    record Answer(CacheEntry entry, MultiMap providerHeaders, Source source) implements Outcome {
     }
 
     /** A provider answer that is not a 200: passed through as it is. */
@@ -40,14 +53,20 @@ final class Flight {
 
     private final List<SseEvent> events = new ArrayList<>();
     /** Copy-on-write: a reader may detach (and remove itself) while an event is being sent to all of them. */
-    private final List<Reader> readers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Reader> readers = new CopyOnWriteArrayList<>();
     private final List<Runnable> startWaiters = new ArrayList<>();
     private final List<Runnable> endWaiters = new ArrayList<>();
     private final AtomicInteger followers = new AtomicInteger();
+    private volatile CacheEntry stale;
     private MultiMap streamHeaders;
     private Outcome outcome;
 
-    // ---- the owner's side ----
+    // ---- the leader's side ----
+
+    /** An expired entry inside its grace, to answer STALE if the call fails. */
+    void staleCandidate(CacheEntry entry) {
+        this.stale = entry;
+    }
 
     /** The provider's 200 stream has begun: streamed readers can start. */
     void streamStarted(MultiMap providerHeaders) {
@@ -97,6 +116,10 @@ final class Flight {
     }
 
     // ---- the readers' side ----
+
+    CacheEntry stale() {
+        return stale;
+    }
 
     /** Resolves once a stream has begun (true) or the call has ended without one (false). */
     Uni<Boolean> started() {
@@ -168,11 +191,11 @@ final class Flight {
         return ready;
     }
 
-    /** One client reading the stream. */
+    /** One client reading the stream; events are wrapped, not copied. */
     private record Reader(MultiEmitter<? super Buffer> emitter, boolean includeUsage) {
         void send(SseEvent event) {
             if (event.kind() != SseEvent.Kind.USAGE || includeUsage) {
-                emitter.emit(Buffer.buffer(event.raw()));
+                emitter.emit(Buffer.buffer(Unpooled.wrappedBuffer(event.raw())));
             }
         }
 

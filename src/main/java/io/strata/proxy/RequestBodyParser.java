@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 
-import io.strata.api.StrataException;
+import io.strata.core.StrataException;
 
 /**
  * Parses a request body once (numbers as exact decimals, so 1 and 1.0 can be compared) and checks

@@ -14,7 +14,7 @@ import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.TypedGuard;
 import io.smallrye.mutiny.Uni;
 import io.strata.config.UpstreamConfig;
-import io.strata.observability.UpstreamMetrics;
+import io.strata.upstream.UpstreamMetrics;
 
 /**
  * The provider call wrapped in SmallRye Fault Tolerance: rate limit, bulkhead, circuit breaker,

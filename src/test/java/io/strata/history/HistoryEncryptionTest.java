@@ -65,8 +65,8 @@ class HistoryEncryptionTest extends StrataTest {
         chat(chatBody(secret), Map.of("X-Session-Id", session)).then().statusCode(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> row(session) != null);
         Row row = row(session);
-        assertNull(row.getString("prompt"));
-        assertNull(row.getString("response"));
+        assertNull(row.getValue("request_body"));
+        assertNull(row.getValue("response_body"));
         assertEquals("k2", row.getString("key_id"));
         assertFalse(new String(row.getBuffer("sealed").getBytes(), StandardCharsets.ISO_8859_1).contains("secret plan"));
 
@@ -77,7 +77,7 @@ class HistoryEncryptionTest extends StrataTest {
     }
 
     @Test
-    void rowsSealedUnderAnOlderKeyStayReadableAfterRotation() {
+    void rowsSealedUnderAnOlderKeyInTheEarlierJsonFormStayReadableAfterRotation() {
         String session = "s-" + UUID.randomUUID();
         byte[] content = "{\"prompt\":[{\"role\":\"user\",\"content\":\"written under k1\"}],\"prompt_sent\":null,\"response\":null}"
                 .getBytes(StandardCharsets.UTF_8);
@@ -120,7 +120,7 @@ class HistoryEncryptionTest extends StrataTest {
     }
 
     private Row row(String session) {
-        var rows = postgres.preparedQuery("SELECT prompt::text AS prompt, response::text AS response, sealed, key_id FROM strata_history WHERE session_id = $1")
+        var rows = postgres.preparedQuery("SELECT request_body, response_body, sealed, key_id FROM strata_history WHERE session_id = $1")
                 .execute(Tuple.of(session)).await().indefinitely();
         return rows.size() == 0 ? null : rows.iterator().next();
     }

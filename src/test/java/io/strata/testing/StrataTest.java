@@ -31,7 +31,7 @@ public abstract class StrataTest {
     RedisDataSource redisForTests;
 
     @Inject
-    LayeredCache layers;
+    protected LayeredCache layers;
 
     @BeforeEach
     void resetProvider() {

@@ -1,4 +1,4 @@
-package io.strata.api;
+package io.strata.core;
 
 /**
  * Who is calling: the bearer token it sent (forwarded upstream in {@code forward} mode) and the

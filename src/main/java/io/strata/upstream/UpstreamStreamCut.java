@@ -1,13 +1,13 @@
-package io.strata.proxy;
+package io.strata.upstream;
 
 /** The provider's stream broke or ended before [DONE]: nothing is stored, streamed clients get an error event. */
-final class UpstreamStreamCut extends RuntimeException {
+public final class UpstreamStreamCut extends RuntimeException {
 
-    UpstreamStreamCut(String message) {
+    public UpstreamStreamCut(String message) {
         super(message, null, false, false);
     }
 
-    UpstreamStreamCut(String message, Throwable cause) {
+    public UpstreamStreamCut(String message, Throwable cause) {
         super(message, cause, false, false);
     }
 }

@@ -1,4 +1,4 @@
-package io.strata.observability;
+package io.strata.core;
 
 import java.util.concurrent.atomic.AtomicLong;
 

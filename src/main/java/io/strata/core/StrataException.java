@@ -1,4 +1,4 @@
-package io.strata.api;
+package io.strata.core;
 
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package io.strata.observability;
+package io.strata.upstream;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

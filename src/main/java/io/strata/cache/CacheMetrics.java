@@ -1,4 +1,4 @@
-package io.strata.observability;
+package io.strata.cache;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,7 +35,25 @@ public class CacheMetrics {
         for (Layer layer : Layer.values()) {
             lookupTimers.put(layer, new ConcurrentHashMap<>());
         }
+        // series that dashboards and alerts query exist from the start, at zero
+        for (Layer layer : new Layer[] { Layer.L1, Layer.L2 }) {
+            for (String operation : new String[] { "get", "put", "delete" }) {
+                layerCounter("strata.cache.layer.failures", FAILURES, layer, operation);
+                layerCounter("strata.cache.layer.skipped", SKIPPED, layer, operation);
+            }
+        }
+        for (String outcome : new String[] { "stored", "promoted", "failed", "skipped", "dropped" }) {
+            writeBackCounter(outcome);
+        }
+        for (CacheStatus status : CacheStatus.values()) {
+            for (String endpoint : new String[] { "chat.completions", "completions", "embeddings", "models" }) {
+                requestCounter(endpoint, status);
+            }
+        }
     }
+
+    private static final String FAILURES = "Layer operations that failed or timed out and degraded to a miss";
+    private static final String SKIPPED = "Layer operations skipped while the layer's breaker is open";
 
     /** Requests answered with this status since start. */
     public long requestsSinceStart(CacheStatus status) {
@@ -45,7 +63,11 @@ public class CacheMetrics {
     /** strata_cache_requests_total{endpoint,status}: every proxied request by its X-Cache-Status. */
     public void request(String endpoint, CacheStatus status) {
         byStatus[status.ordinal()].increment();
-        // keyed without building a string per request: endpoint ids are constants, statuses an enum
+        requestCounter(endpoint, status).increment();
+    }
+
+    /** Keyed without building a string per request: endpoint ids are constants, statuses an enum. */
+    private Counter requestCounter(String endpoint, CacheStatus status) {
         Counter[] perStatus = requestCounters.computeIfAbsent(endpoint, e -> new Counter[CacheStatus.values().length]);
         Counter counter = perStatus[status.ordinal()];
         if (counter == null) {
@@ -55,7 +77,7 @@ public class CacheMetrics {
                     .register(registry); // registering twice answers the same meter
             perStatus[status.ordinal()] = counter;
         }
-        counter.increment();
+        return counter;
     }
 
     /** strata_cache_lookup_seconds{layer,outcome}: latency of one layer's lookup. */
@@ -68,14 +90,12 @@ public class CacheMetrics {
 
     /** strata_cache_layer_failures_total{layer,operation}: errors and timeouts answered as misses. */
     public void layerFailed(Layer layer, String operation) {
-        layerCounter("strata.cache.layer.failures", "Layer operations that failed or timed out and degraded to a miss",
-                layer, operation).increment();
+        layerCounter("strata.cache.layer.failures", FAILURES, layer, operation).increment();
     }
 
     /** strata_cache_layer_skipped_total{layer,operation}: operations skipped while a layer's breaker is open. */
     public void layerSkipped(Layer layer, String operation) {
-        layerCounter("strata.cache.layer.skipped", "Layer operations skipped while the layer's breaker is open",
-                layer, operation).increment();
+        layerCounter("strata.cache.layer.skipped", SKIPPED, layer, operation).increment();
     }
 
     /**
@@ -91,12 +111,20 @@ public class CacheMetrics {
                 .register(registry);
     }
 
-    /** strata_cache_writeback_total{outcome}: stored, failed, dropped (too many in flight) or skipped (too large). */
+    /**
+     * strata_cache_writeback_total{outcome}: stored (in at least one layer, none failed), promoted
+     * (an L2 hit copied to L1), failed (a layer failed), skipped (nothing to store: too large) or
+     * dropped (too many in flight).
+     */
     public void writeBack(String outcome) {
-        counters.computeIfAbsent("wb|" + outcome, k -> Counter.builder("strata.cache.writeback")
+        writeBackCounter(outcome).increment();
+    }
+
+    private Counter writeBackCounter(String outcome) {
+        return counters.computeIfAbsent("wb|" + outcome, k -> Counter.builder("strata.cache.writeback")
                 .description("Asynchronous cache write-backs by outcome")
                 .tag("outcome", outcome)
-                .register(registry)).increment();
+                .register(registry));
     }
 
     private Counter layerCounter(String name, String description, Layer layer, String operation) {
