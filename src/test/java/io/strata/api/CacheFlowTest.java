@@ -1,6 +1,7 @@
 package io.strata.api;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -54,6 +55,30 @@ class CacheFlowTest extends StrataTest {
         assertNull(hit.header("x-ratelimit-remaining-requests"), "hits do not invent provider headers");
         assertNotEquals(miss.header("X-Request-Id"), hit.header("X-Request-Id"));
         assertEquals(1, Provider.calls());
+    }
+
+    @Test
+    void aHitIsTheStoredBytesInOnePieceWithItsContentLength() {
+        String body = chatBody(uniquePrompt());
+        Response miss = chat(body);
+        byte[] provided = miss.asByteArray();
+        awaitInL1(miss.header("X-Cache-Key"));
+        Response hit = chat(body);
+        assertEquals("HIT-L1", status(hit));
+        assertEquals(Integer.toString(provided.length), hit.header("Content-Length"));
+        assertNull(hit.header("Transfer-Encoding"), "a whole answer is not sent chunked");
+        assertArrayEquals(provided, hit.asByteArray(), "the provider's bytes, unchanged");
+    }
+
+    @Test
+    void anImmediateRepeatIsNeverAnL2HitNorASecondCall() {
+        for (int i = 0; i < 20; i++) {
+            String body = chatBody(uniquePrompt());
+            assertEquals("MISS", status(chat(body)));
+            String repeat = status(chat(body));
+            assertTrue(repeat.equals("HIT-L1") || repeat.equals("COALESCED"), "repeat answered " + repeat);
+        }
+        assertEquals(20, Provider.calls());
     }
 
     @Test
