@@ -2,7 +2,7 @@ package io.strata.api;
 
 import io.strata.core.OpenAiErrors;
 import io.strata.core.StrataException;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import io.strata.config.ApiConfig;
@@ -17,7 +17,7 @@ import io.vertx.ext.web.handler.BodyHandler;
  * OpenAI-shaped 413. Bodies without a length are cut by the HTTP layer's own limit
  * ({@code quarkus.http.limits.max-body-size}, set to the same value) as soon as they cross it.
  */
-@ApplicationScoped
+@Singleton
 public class BodyLimitFilter {
 
     /** Before Quarkus' own upload-limit route, which would answer a bare 413. */

@@ -4,7 +4,7 @@ import io.strata.core.ClientIdentity;
 import io.strata.core.StrataException;
 import java.util.List;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.strata.cache.CacheKeyFactory;
 import io.strata.config.ApiConfig;
@@ -14,7 +14,7 @@ import io.strata.config.CacheConfig;
  * Checks the client key when keys are configured, and derives the caller's cache scope: a hash of
  * its key, so entries of different keys never mix (unless the cache scope is {@code shared}).
  */
-@ApplicationScoped
+@Singleton
 public class ClientAuthenticator {
 
     static final String SHARED_SCOPE = "shared";

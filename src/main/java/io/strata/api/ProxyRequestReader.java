@@ -2,7 +2,7 @@ package io.strata.api;
 
 import java.time.InstantSource;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -17,7 +17,7 @@ import io.strata.proxy.RequestContext;
 import io.vertx.core.http.HttpServerRequest;
 
 /** Reads one HTTP request into a {@link ProxyRequest}: who calls, the body parsed once, the cache headers. */
-@ApplicationScoped
+@Singleton
 public class ProxyRequestReader {
 
     private final ClientAuthenticator authenticator;

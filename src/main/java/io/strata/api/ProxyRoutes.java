@@ -2,7 +2,7 @@ package io.strata.api;
 
 import java.util.function.Consumer;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import io.smallrye.mutiny.Uni;
@@ -29,7 +29,7 @@ import io.vertx.ext.web.RoutingContext;
  * answers go out in one buffer with their Content-Length; streams are relayed chunk by chunk.
  * History and admin stay RESTEasy resources; /v1/history is theirs.
  */
-@ApplicationScoped
+@Singleton
 public class ProxyRoutes {
 
     /** After the body-limit filter, before the RESTEasy Reactive handler. */
@@ -71,7 +71,7 @@ public class ProxyRoutes {
                 answerError(context, unauthenticated, null);
                 return;
             }
-            Uni<ProxyRequest> prepared;
+            Uni<Answered> answered;
             if ("true".equalsIgnoreCase(context.request().getHeader("X-Session-Continue"))) {
                 try {
                     continuation.check(request);
@@ -80,12 +80,12 @@ public class ProxyRoutes {
                     answerError(context, refused, request.requestId());
                     return;
                 }
-                prepared = continuation.continued(request);
+                answered = continuation.continued(request).chain(ready -> pipeline.cached(ready).map(result -> new Answered(ready, result)));
             } else {
-                prepared = Uni.createFrom().item(request);
+                answered = pipeline.cached(request).map(result -> new Answered(request, result));
             }
-            prepared.chain(ready -> pipeline.cached(ready).map(result -> new Answered(ready, result))).subscribe().with(
-                    answered -> answer(context, answered.request(), answered.result()),
+            answered.subscribe().with(
+                    done -> answer(context, done.request(), done.result()),
                     failure -> {
                         StrataException error = asError(failure);
                         recorder.recordRefused(endpoint, request.context(), body, request.body(), error);

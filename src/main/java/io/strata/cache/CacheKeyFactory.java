@@ -5,7 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.inject.Inject;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,7 +16,7 @@ import io.strata.config.CacheConfig;
  * Computes cache keys: SHA-256 over the key schema version, scope, namespace, endpoint and the
  * canonical form of the body, which is written straight into the digest's input buffer.
  */
-@ApplicationScoped
+@Singleton
 public class CacheKeyFactory {
 
     /** Bumped whenever the canonical form changes, so old entries can never be read as new ones. */

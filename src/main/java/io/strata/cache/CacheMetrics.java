@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -17,7 +17,7 @@ import io.strata.cache.Layer;
  * The cache's meters. Meters are looked up once and kept, so the request path does no registry
  * look-ups.
  */
-@ApplicationScoped
+@Singleton
 public class CacheMetrics {
 
     private final MeterRegistry registry;

@@ -1,6 +1,6 @@
 package io.strata.cache;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
@@ -11,7 +11,7 @@ import io.strata.config.CacheConfig;
 import io.vertx.mutiny.core.Vertx;
 
 /** Deletes L2 rows past their stale grace on a timer, so the table does not grow without bound. */
-@ApplicationScoped
+@Singleton
 public class ExpiredEntryCleaner {
 
     private static final Logger LOG = Logger.getLogger(ExpiredEntryCleaner.class);

@@ -2,7 +2,7 @@ package io.strata.cache;
 
 import java.util.UUID;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -22,7 +22,7 @@ import io.vertx.redis.client.Response;
  * and each instance goes on alone. A SET that succeeds after its caller gave up is released at
  * once, so no lock is left that nobody holds.
  */
-@ApplicationScoped
+@Singleton
 public class FlightLock {
 
     private static final Logger LOG = Logger.getLogger(FlightLock.class);

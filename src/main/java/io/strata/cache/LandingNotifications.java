@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
@@ -29,7 +29,7 @@ import io.vertx.redis.client.ResponseType;
  * looks at L1 once, then waits: an answer that lands in between is never missed, and nobody polls.
  * When the subscriber connection is lost every waiter is woken to go on alone.
  */
-@ApplicationScoped
+@Singleton
 public class LandingNotifications {
 
     private static final Logger LOG = Logger.getLogger(LandingNotifications.class);

@@ -3,9 +3,10 @@ package io.strata.cache;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -13,13 +14,14 @@ import io.smallrye.mutiny.Uni;
 import io.strata.config.CacheConfig;
 import io.strata.core.Deadlines;
 import io.strata.core.ThrottledLog;
+import io.strata.core.VertxFutures;
 
 /**
  * The layered lookup (near cache, L1 Redis, then L2 Postgres) and the asynchronous write-back
  * (L1 and L2 at once, so the next identical request is an L1 hit). Every layer operation goes
  * through a {@link LayerGuard}: a failing or slow layer is a miss, never an error.
  */
-@ApplicationScoped
+@Singleton
 public class LayeredCache {
 
     private static final Logger LOG = Logger.getLogger(LayeredCache.class);
@@ -116,21 +118,36 @@ public class LayeredCache {
         if (!l1Enabled) {
             return Uni.createFrom().nullItem();
         }
-        return deadlines.within(l1TimeoutMillis, l1.get(key.hex()))
+        return VertxFutures.uni(() -> deadlines.race(l1.get(key.hex()), l1TimeoutMillis, null))
                 .map(entry -> entry != null && entry.freshAt(nowMillis) ? entry : null)
                 .onFailure().recoverWithNull();
     }
 
-    /** Stores a fresh answer in L1 and L2 at once without delaying the caller; bounded, observed and counted. */
-    public void writeBack(CacheEntry entry, long nowMillis, Runnable whenDone) {
+    /**
+     * Stores a fresh answer in L1 and L2 at once without delaying the caller; bounded, observed and
+     * counted. {@code whenReadable} runs once, as soon as the next lookup can find the entry (L1
+     * has it), or when the write-back ended without that.
+     */
+    public void writeBack(CacheEntry entry, long nowMillis, Runnable whenReadable) {
         near.put(entry, nowMillis);
+        AtomicBoolean told = new AtomicBoolean();
+        Runnable readable = () -> {
+            if (told.compareAndSet(false, true)) {
+                whenReadable.run();
+            }
+        };
         // null: the layer failed; false: nothing stored there (disabled or too large); true: stored
-        Uni<Boolean> toL1 = l1Enabled ? l1Guard.call("put", () -> l1.put(entry, nowMillis), null) : Uni.createFrom().item(false);
+        Uni<Boolean> toL1 = (l1Enabled ? l1Guard.call("put", () -> l1.put(entry, nowMillis), null) : Uni.createFrom().item(false))
+                .invoke(stored -> {
+                    if (Boolean.TRUE.equals(stored)) {
+                        readable.run();
+                    }
+                });
         Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), null) : Uni.createFrom().item(false);
         runInBackground(Uni.combine().all().unis(toL1, toL2).with((inL1, inL2) -> {
             LOG.debugf("Write-back of %s: l1=%s l2=%s", entry.key().hex(), inL1, inL2);
             return inL1 == null || inL2 == null ? "failed" : inL1 || inL2 ? "stored" : "skipped";
-        }), whenDone);
+        }), readable);
     }
 
     private void promote(CacheEntry entry, long nowMillis) {

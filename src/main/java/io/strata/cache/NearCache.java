@@ -3,7 +3,7 @@ package io.strata.cache;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.strata.config.CacheConfig;
 
@@ -13,7 +13,7 @@ import io.strata.config.CacheConfig;
  * refresh or an invalidation elsewhere is seen within that bound; local deletes and invalidations
  * clear it at once.
  */
-@ApplicationScoped
+@Singleton
 public class NearCache {
 
     private final boolean enabled;

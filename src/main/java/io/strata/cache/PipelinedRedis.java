@@ -3,7 +3,7 @@ package io.strata.cache;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -31,7 +31,7 @@ import io.vertx.redis.client.Response;
  * by Quarkus' factory from the same {@code quarkus.redis.*} configuration (standalone, Sentinel or
  * cluster alike). Off the event loop the pooled default client is used.
  */
-@ApplicationScoped
+@Singleton
 public class PipelinedRedis {
 
     private final Redis pooled;
@@ -55,13 +55,16 @@ public class PipelinedRedis {
 
     /** Sends the command when subscribed; a null reply is an item of null. */
     public Uni<Response> send(Request request) {
-        return VertxFutures.uni(() -> {
-            Future<RedisConnection> connection = connections.current();
-            if (connection == null) {
-                return pooled.send(request);
-            }
-            return connection.compose(open -> open.send(request));
-        });
+        return VertxFutures.uni(() -> sendNow(request));
+    }
+
+    /** Sends the command now. */
+    public Future<Response> sendNow(Request request) {
+        Future<RedisConnection> connection = connections.current();
+        if (connection == null) {
+            return pooled.send(request);
+        }
+        return connection.compose(open -> open.send(request));
     }
 
     void stop(@Observes ShutdownEvent event) {

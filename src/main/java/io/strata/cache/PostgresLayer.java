@@ -6,7 +6,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
@@ -27,7 +27,7 @@ import io.vertx.sqlclient.Tuple;
  * through their own pool with asynchronous commit (a cache row lost in a crash is recomputed), so
  * a burst of write-backs never delays a lookup.
  */
-@ApplicationScoped
+@Singleton
 public class PostgresLayer {
 
     private static final String SELECT = """
@@ -77,21 +77,19 @@ public class PostgresLayer {
     }
 
     /** The entry if it is fresh or still inside its stale grace, else null. */
-    public Uni<CacheEntry> get(String hexKey, long nowMillis) {
+    public Future<CacheEntry> get(String hexKey, long nowMillis) {
         Tuple args = Tuple.of(hexKey, timestamp(nowMillis));
-        return VertxFutures.uni(() -> {
-            Future<SqlConnection> connection = lookupConnections.current();
-            Future<RowSet<Row>> rows = connection == null
-                    ? lookups.preparedQuery(SELECT).execute(args)
-                    : connection.compose(open -> open.preparedQuery(SELECT).execute(args));
-            return rows.map(found -> found.size() == 0 ? null : toEntry(hexKey, found.iterator().next()));
-        });
+        Future<SqlConnection> connection = lookupConnections.current();
+        Future<RowSet<Row>> rows = connection == null
+                ? lookups.preparedQuery(SELECT).execute(args)
+                : connection.compose(open -> open.preparedQuery(SELECT).execute(args));
+        return rows.map(found -> found.size() == 0 ? null : toEntry(hexKey, found.iterator().next()));
     }
 
     /** Inserts or replaces the entry; false when it is larger than L2 accepts. */
-    public Uni<Boolean> put(CacheEntry entry) {
+    public Future<Boolean> put(CacheEntry entry) {
         if (entry.sizeBytes() > maxEntryBytes) {
-            return Uni.createFrom().item(false);
+            return Future.succeededFuture(false);
         }
         CacheKey key = entry.key();
         Tuple row = Tuple.tuple()
@@ -105,11 +103,11 @@ public class PostgresLayer {
                 .addInteger(entry.completionTokens())
                 .addBuffer(Buffer.buffer(entry.body()))
                 .addValue(entry.events() == null ? null : Buffer.buffer(entry.events()));
-        return VertxFutures.uni(() -> writes.preparedQuery(UPSERT).execute(row)).replaceWith(true);
+        return writes.preparedQuery(UPSERT).execute(row).map(true);
     }
 
-    public Uni<Boolean> delete(String hexKey) {
-        return VertxFutures.uni(() -> writes.preparedQuery(DELETE).execute(Tuple.of(hexKey))).map(rows -> rows.rowCount() > 0);
+    public Future<Boolean> delete(String hexKey) {
+        return writes.preparedQuery(DELETE).execute(Tuple.of(hexKey)).map(rows -> rows.rowCount() > 0);
     }
 
     public Uni<LayerStats> stats() {

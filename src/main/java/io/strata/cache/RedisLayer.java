@@ -3,12 +3,13 @@ package io.strata.cache;
 import java.util.List;
 import java.util.stream.Collectors;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.keys.KeyScanArgs;
 import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
 import io.strata.config.CacheConfig;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -18,7 +19,7 @@ import io.vertx.redis.client.Request;
  * writes go through the pipelined per-event-loop connections; maintenance (stats, bulk deletes)
  * through the pooled data source.
  */
-@ApplicationScoped
+@Singleton
 public class RedisLayer {
 
     private final PipelinedRedis pipelined;
@@ -37,20 +38,20 @@ public class RedisLayer {
         this.maxEntryBytes = config.l1().maxEntrySize().asLongValue();
     }
 
-    /** The entry under this key, or null. */
-    public Uni<CacheEntry> get(String hexKey) {
-        return pipelined.send(Request.cmd(Command.GET).arg(prefix + hexKey))
+    /** The entry under this key, or null; sent at once. */
+    public Future<CacheEntry> get(String hexKey) {
+        return pipelined.sendNow(Request.cmd(Command.GET).arg(prefix + hexKey))
                 .map(reply -> reply == null ? null : CacheEntryCodec.decode(hexKey, reply.toBytes()));
     }
 
     /** Stores the entry for the rest of its freshness (at most the L1 maximum); false when it does not fit. */
-    public Uni<Boolean> put(CacheEntry entry, long nowMillis) {
+    public Future<Boolean> put(CacheEntry entry, long nowMillis) {
         long ttl = Math.min(entry.expiresAtMillis() - nowMillis, maxTtlMillis);
         if (ttl <= 0 || entry.sizeBytes() > maxEntryBytes) {
-            return Uni.createFrom().item(false);
+            return Future.succeededFuture(false);
         }
-        return pipelined.send(Request.cmd(Command.PSETEX).arg(prefix + entry.key().hex()).arg(ttl)
-                .arg(CacheEntryCodec.encode(entry))).replaceWith(true);
+        return pipelined.sendNow(Request.cmd(Command.PSETEX).arg(prefix + entry.key().hex()).arg(ttl)
+                .arg(CacheEntryCodec.encode(entry))).map(true);
     }
 
     /** Entries (by a SCAN of the prefix, capped) and the memory Redis reports for the whole server. */
@@ -78,7 +79,7 @@ public class RedisLayer {
         return keys.del(hexKeys.stream().map(k -> prefix + k).toArray(String[]::new));
     }
 
-    public Uni<Boolean> delete(String hexKey) {
-        return keys.del(prefix + hexKey).map(n -> n > 0);
+    public Future<Boolean> delete(String hexKey) {
+        return pipelined.sendNow(Request.cmd(Command.DEL).arg(prefix + hexKey)).map(reply -> reply != null && reply.toInteger() > 0);
     }
 }

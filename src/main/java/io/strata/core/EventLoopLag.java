@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import io.netty.util.concurrent.EventExecutor;
@@ -19,7 +19,7 @@ import io.vertx.core.Vertx;
  * client keeps all of its connections on one), so a deadline asks whether any loop is congested
  * before it blames the dependency.
  */
-@ApplicationScoped
+@Singleton
 public class EventLoopLag {
 
     private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);

@@ -6,7 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,7 +21,7 @@ import io.strata.config.HistoryConfig;
  * {@code strata.history.continuation.max-messages} of them. Records still queued for writing
  * count too, so a client that continues at once does not lose its last turn.
  */
-@ApplicationScoped
+@Singleton
 public class Continuation {
 
     private final HistoryRepository repository;

@@ -3,7 +3,7 @@ package io.strata.history;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -19,7 +19,7 @@ import io.strata.config.HistoryConfig;
  * default mode the record holds the bodies as they were received and answered: nothing is parsed
  * or re-encoded on the request path.
  */
-@ApplicationScoped
+@Singleton
 public class HistoryRecorder {
 
     private static final Logger LOG = Logger.getLogger(HistoryRecorder.class);

@@ -2,7 +2,7 @@ package io.strata.history;
 
 import java.util.Map;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
@@ -18,7 +18,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * missing or malformed key fails the start, and so does a key whose bytes do not open the canary
  * sealed under its id the first time it was used; never silent plaintext, never unreadable rows.
  */
-@ApplicationScoped
+@Singleton
 public class HistorySealer {
 
     private static final Logger LOG = Logger.getLogger(HistorySealer.class);

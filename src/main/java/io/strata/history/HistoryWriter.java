@@ -7,7 +7,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
@@ -28,7 +28,7 @@ import io.vertx.mutiny.core.Vertx;
  * the queue full is dropped, and every drop is counted and logged. On shutdown the queue is
  * drained within a grace period.
  */
-@ApplicationScoped
+@Singleton
 public class HistoryWriter {
 
     private static final Logger LOG = Logger.getLogger(HistoryWriter.class);

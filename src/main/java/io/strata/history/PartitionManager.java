@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.annotation.Priority;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
@@ -27,7 +27,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * ahead of time, and enforces retention by dropping whole partitions older than it (a cheap,
  * instant delete that leaves no bloat), on start and then on a timer.
  */
-@ApplicationScoped
+@Singleton
 public class PartitionManager {
 
     private static final Logger LOG = Logger.getLogger(PartitionManager.class);

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * the response; opening sealed content, and reading rows written before bodies were kept as
  * bytes. Nothing of this runs on the request path.
  */
-@ApplicationScoped
+@Singleton
 public class RecordContent {
 
     /** Fields of a request that are not sampling parameters. */

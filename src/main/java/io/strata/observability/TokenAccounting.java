@@ -4,7 +4,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,7 +15,7 @@ import io.strata.config.PricingConfig;
  * money each side stands for from the configured price table. A hit still returns the stored
  * usage unchanged to the client; only these counters tell the two apart.
  */
-@ApplicationScoped
+@Singleton
 public class TokenAccounting {
 
     private final Counter cachePrompt;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,7 +32,7 @@ import io.vertx.core.buffer.Buffer;
  * server-sent events (replayed as received, or synthesised from a plain answer), a live flight
  * stream, a relayed provider answer, or an OpenAI-shaped error. Nothing here calls anything.
  */
-@ApplicationScoped
+@Singleton
 public class AnswerRenderer {
 
     /** Headers of a plain pass-through that are not relayed: hop-by-hop, recomputed, or Strata's own. */

@@ -2,7 +2,7 @@ package io.strata.proxy;
 
 import java.time.Duration;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -11,7 +11,7 @@ import io.strata.cache.CacheKey;
 import io.strata.config.CacheConfig;
 
 /** What may be stored, for how long, and the entry a complete answer becomes. */
-@ApplicationScoped
+@Singleton
 public class CachePolicy {
 
     private final CacheConfig config;

@@ -1,6 +1,6 @@
 package io.strata.proxy;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -16,7 +16,7 @@ import io.strata.upstream.UpstreamErrors;
  * Records one exchange from what it was made of ({@link Served}), once the answer has been sent;
  * a live stream is recorded when its flight ends, whether or not the client stayed.
  */
-@ApplicationScoped
+@Singleton
 public class ExchangeRecorder {
 
     private final HistoryRecorder history;

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -34,7 +34,7 @@ import io.strata.upstream.sse.SseSplitter;
  * provider call, read to its end (streamed or whole), accounted, handed to the flight's readers
  * and written back; the lock is released once the entry is in L1, waking the other instances.
  */
-@ApplicationScoped
+@Singleton
 public class FlightLeader {
 
     private static final Logger LOG = Logger.getLogger(FlightLeader.class);

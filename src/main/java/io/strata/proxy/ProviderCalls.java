@@ -3,7 +3,7 @@ package io.strata.proxy;
 import java.io.IOException;
 import java.util.List;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,7 +17,7 @@ import io.strata.upstream.UpstreamResponse;
 import io.strata.upstream.sse.StreamOptions;
 
 /** Sends a request's body to the provider through the guard, and reads what comes back as an answer. */
-@ApplicationScoped
+@Singleton
 public class ProviderCalls {
 
     private final GuardedUpstream upstream;

@@ -3,7 +3,7 @@ package io.strata.proxy;
 import java.time.InstantSource;
 import java.util.Map;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.smallrye.mutiny.Uni;
 import io.strata.cache.CacheEntry;
@@ -22,7 +22,7 @@ import io.strata.observability.TokenAccounting;
  * make this faster: every lookup failure is a miss, and when the provider fails an expired entry
  * inside its grace answers STALE.
  */
-@ApplicationScoped
+@Singleton
 public class ProxyPipeline {
 
     private final CacheKeyFactory keys;

@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -20,7 +20,7 @@ import io.strata.config.CacheConfig;
  * is replaced before it expires instead of every client missing at once. Refreshes go through the
  * same guarded provider call as misses (its rate limit included) and are few at a time.
  */
-@ApplicationScoped
+@Singleton
 public class RefreshAhead {
 
     private static final Logger LOG = Logger.getLogger(RefreshAhead.class);

@@ -2,7 +2,7 @@ package io.strata.proxy;
 
 import java.io.IOException;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -16,7 +16,7 @@ import io.strata.core.StrataException;
  * Parses a request body once (numbers as exact decimals, so 1 and 1.0 can be compared) and checks
  * the fields Strata relies on. Anything it does not know passes through untouched.
  */
-@ApplicationScoped
+@Singleton
 public class RequestBodyParser {
 
     private final ObjectReader reader;

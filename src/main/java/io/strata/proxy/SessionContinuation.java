@@ -3,7 +3,7 @@ package io.strata.proxy;
 import java.io.IOException;
 import java.util.Map;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -19,7 +19,7 @@ import io.strata.history.Continuation;
  * resumes a conversation by sending only its new message. The history record keeps both the body
  * as received and the messages as sent.
  */
-@ApplicationScoped
+@Singleton
 public class SessionContinuation {
 
     private final Continuation continuation;

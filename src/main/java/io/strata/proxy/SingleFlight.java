@@ -3,7 +3,7 @@ package io.strata.proxy;
 import java.time.InstantSource;
 import java.util.concurrent.ConcurrentHashMap;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,7 +21,7 @@ import io.vertx.core.Vertx;
  * across instances the flight's leader takes a Redis lock so only one instance calls the
  * provider while the others wait, woken through Redis pub/sub, for its entry in L1.
  */
-@ApplicationScoped
+@Singleton
 public class SingleFlight {
 
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();

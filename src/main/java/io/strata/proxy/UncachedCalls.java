@@ -1,13 +1,13 @@
 package io.strata.proxy;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.smallrye.mutiny.Uni;
 import io.strata.cache.CacheKey;
 import io.strata.cache.CacheStatus;
 
 /** Calls that neither read nor write the cache: pass-through paths, and {@code Cache-Control: no-store}. */
-@ApplicationScoped
+@Singleton
 public class UncachedCalls {
 
     private final ProviderCalls provider;

@@ -2,7 +2,7 @@ package io.strata.proxy;
 
 import java.util.Set;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.strata.config.UpstreamConfig;
 import io.strata.upstream.UpstreamRequest;
@@ -14,7 +14,7 @@ import io.vertx.core.http.HttpMethod;
  * Builds the provider request from the client's: its body bytes unchanged, its headers minus
  * hop-by-hop and Strata's own, and the Authorization the auth mode calls for.
  */
-@ApplicationScoped
+@Singleton
 public class UpstreamRequestFactory {
 
     /** Headers that never go upstream: hop-by-hop, recomputed, or meant for Strata alone. */

@@ -4,7 +4,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.util.TypeLiteral;
 
 import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
@@ -22,7 +22,7 @@ import io.strata.upstream.UpstreamMetrics;
  * Retry-After is short enough. A provider's 4xx is an answer, not a failure: it passes through
  * and never trips the breaker.
  */
-@ApplicationScoped
+@Singleton
 public class GuardedUpstream {
 
     /** Name of the breaker, for {@code CircuitBreakerMaintenance}. */

@@ -1,7 +1,7 @@
 package io.strata.upstream;
 
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -18,7 +18,7 @@ import io.strata.config.UpstreamConfig;
  * the estimate by the usage the provider reported. When Redis does not answer in time the call
  * goes ahead: a cache-side outage must not stop traffic the per-instance limit still bounds.
  */
-@ApplicationScoped
+@Singleton
 public class SharedBudget {
 
     private static final Logger LOG = Logger.getLogger(SharedBudget.class);

@@ -1,6 +1,6 @@
 package io.strata.upstream;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.inject.Produces;
 
 import org.jboss.logging.Logger;
@@ -16,7 +16,7 @@ public class UpstreamProducer {
     private static final Logger LOG = Logger.getLogger(UpstreamProducer.class);
 
     @Produces
-    @ApplicationScoped
+    @Singleton
     Upstream upstream(UpstreamConfig config, Vertx vertx, ObjectMapper json) {
         if (UpstreamConfig.MOCK.equalsIgnoreCase(config.baseUrl())) {
             LOG.infof("Upstream: built-in mock provider (latency %s)", config.mock().latency());
