@@ -26,8 +26,18 @@ PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 PG_USER="${PG_USER:-postgres}"
 
-# Strata: JVM options (empty: the JVM's own defaults) and extra -D options.
-STRATA_JAVA_OPTS="${STRATA_JAVA_OPTS:-}"
+# JVM options that mirror the chart's JVM preset (k8s/strata, image.flavor=jvm: memory request
+# 256Mi, limit 512Mi; JAVA_OPTS_APPEND). `-XX:MaxRAMPercentage=75` (the chart so far) sizes the heap
+# from the container limit, which means nothing on a bench machine without one (75 % of 24 GiB),
+# so the preset is spelled out: a heap of 64 to 192 MB, bounded metaspace, code cache, thread
+# stacks and direct memory, the serial collector (2 cores, one small heap: the parallel collector
+# was no faster in hits.sh and peaked at 259-260 MB RSS against 210-217 MB; see bench/README.md),
+# and, as in the chart, exit on OutOfMemoryError. Keep these flags identical to the chart's preset.
+JVM_PRESET_OPTS="-Xms64m -Xmx192m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:MaxDirectMemorySize=64m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
+# Strata: JVM options (unset: JVM_PRESET_OPTS; set to an empty string: the JVM's own defaults) and
+# extra -D options. Strata otherwise runs with its default configuration: only where it listens,
+# where Redis, Postgres and the upstream are, and the Postgres user are set.
+STRATA_JAVA_OPTS="${STRATA_JAVA_OPTS-$JVM_PRESET_OPTS}"
 STRATA_EXTRA_OPTS="${STRATA_EXTRA_OPTS:-}"
 STRATA_START_TIMEOUT_S="${STRATA_START_TIMEOUT_S:-90}"
 
@@ -187,10 +197,6 @@ start_strata() {
         -Dquarkus.datasource.reactive.url="postgresql://$PG_HOST:$PG_PORT/$BENCH_DB" \
         -Dquarkus.datasource.username="$PG_USER" \
         -Dstrata.upstream.base-url="http://127.0.0.1:$upstream_port/v1" \
-        -Dstrata.upstream.rate-limit.requests=0 \
-        -Dstrata.upstream.bulkhead.max-concurrent=2000 \
-        -Dstrata.upstream.bulkhead.queue=2000 \
-        -Dstrata.cache.refresh-ahead.enabled=false \
         $STRATA_EXTRA_OPTS "$@" \
         -jar "$APP_DIR/quarkus-run.jar" >"$RUN_DIR/strata.log" 2>&1 &
     STRATA_PID=$!
@@ -204,11 +210,29 @@ start_strata() {
         sleep 0.1
     done
     STRATA_READY_MS=$((($(date +%s%N) - start) / 1000000))
-    log "Strata pid $STRATA_PID on 127.0.0.1:$STRATA_PORT, ready in ${STRATA_READY_MS} ms"
+    STRATA_RSS_READY_MB="$(rss_mb "$STRATA_PID")"
+    log "Strata pid $STRATA_PID on 127.0.0.1:$STRATA_PORT, ready in ${STRATA_READY_MS} ms, RSS ${STRATA_RSS_READY_MB} MB (JVM options: ${STRATA_JAVA_OPTS:-none})"
 }
 
-rss_mb() {
-    awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo null
+rss_mb() { # current resident set of process $1 in MB (null when it is gone)
+    local v
+    v="$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null)" || true
+    echo "${v:-null}"
+}
+
+rss_peak_mb() { # peak resident set of process $1 since it started (VmHWM), in MB
+    local v
+    v="$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null)" || true
+    echo "${v:-null}"
+}
+
+# How Strata ran (JVM options, start-up time, RSS when ready, now and at its peak) as JSON.
+strata_run_json() {
+    jq -n --arg jopts "$STRATA_JAVA_OPTS" --arg extra "$STRATA_EXTRA_OPTS" --argjson ready "${STRATA_READY_MS:-null}" \
+        --argjson rss0 "${STRATA_RSS_READY_MB:-null}" --argjson rss "$(rss_mb "$STRATA_PID")" \
+        --argjson hwm "$(rss_peak_mb "$STRATA_PID")" \
+        '{java_opts: $jopts, extra_opts: $extra, ready_ms: $ready, rss_at_ready_mb: $rss0, rss_now_mb: $rss,
+          rss_peak_mb: $hwm}'
 }
 
 # A few counters of Strata's own (failures, skipped layers, write-backs, rejections) as JSON.

@@ -10,7 +10,9 @@
 #   (c) Strata's RSS at idle after start (and again after the load), for reference.
 #
 # Usage: bash bench/streaming.sh        (environment variables below; short check: see bench/README.md)
-# Results: bench/results/streaming-<timestamp>.json, a summary on stdout, logs in /tmp/strata-bench-*.
+# Strata runs with its default configuration and the JVM preset of lib.sh (JVM_PRESET_OPTS).
+# Results: bench/results/streaming-<timestamp>.json (or BENCH_RESULT_FILE), with the key figures in
+# its `summary` object; a summary on stdout, logs in /tmp/strata-bench-*.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROUNDS="${ROUNDS:-5}"                          # rounds per side for (a)
@@ -130,13 +132,14 @@ IDLE_RSS_AFTER="$(rss_mb "$STRATA_PID")"
 
 COUNTERS="$(strata_counters)"
 WARNINGS="$(strata_warnings)"
-OUT="$RESULTS_DIR/streaming-$TS.json"
+STRATA_RUN="$(strata_run_json)"
+OUT="${BENCH_RESULT_FILE:-$RESULTS_DIR/streaming-$TS.json}"
 jq -n \
     --arg ts "$TS" --argjson machine "$MACHINE" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
     --argjson settings "$(jq -n --argjson rounds "$ROUNDS" --argjson chunks "$STREAM_CHUNKS" \
         --argjson c "$TTFB_CONCURRENCY" --argjson n "$TTFB_REQUESTS" --argjson w "$TTFB_WARMUP" \
         --argjson lat "$TTFB_LATENCY_MS" --argjson d "$TTFB_CHUNK_DELAY_MS" --argjson hold "$HOLD_STREAMS" \
-        --argjson hd "$HOLD_CHUNK_DELAY_MS" --arg maxconn "${HOLD_UPSTREAM_MAX_CONNECTIONS:-default (256)}" \
+        --argjson hd "$HOLD_CHUNK_DELAY_MS" --arg maxconn "${HOLD_UPSTREAM_MAX_CONNECTIONS:-default}" \
         --arg jopts "$STRATA_JAVA_OPTS" --arg extra "$STRATA_EXTRA_OPTS" \
         '{rounds_per_side: $rounds, chunks: $chunks, ttfb_concurrency: $c, ttfb_requests_per_round: $n,
           ttfb_warmup_per_round: $w, ttfb_stub_latency_ms: $lat, ttfb_chunk_delay_ms: $d, hold_streams: $hold,
@@ -145,21 +148,34 @@ jq -n \
     --argjson ready "$STRATA_READY_MS" \
     --argjson ttfb "$TTFB_JSON" --argjson hd "$HOLD_DIRECT_JSON" --argjson hs "$HOLD_STRATA_JSON" \
     --argjson idle0 "$IDLE_RSS_START" --argjson idle1 "$IDLE_RSS_AFTER" \
-    --argjson counters "$COUNTERS" --argjson warnings "$WARNINGS" \
+    --argjson counters "$COUNTERS" --argjson warnings "$WARNINGS" --argjson strata "$STRATA_RUN" \
     '{benchmark: "streaming", timestamp: $ts, machine: ($machine + {load_at_end: $load_end}), settings: $settings,
-      strata_ready_ms: $ready,
+      strata: $strata, strata_ready_ms: $ready,
       ttfb: $ttfb,
       hold: {direct: $hd, strata: $hs,
              strata_ok: $hs.ok, strata_failed: $hs.failed, strata_peak_rss_mb: $hs.rss_peak_mb,
              elapsed_ratio_strata_over_direct: (if $hd == null then null else (($hs.elapsed_s / $hd.elapsed_s) * 1000 | round) / 1000 end)},
       rss_idle_mb: {after_start: $idle0, after_load: $idle1},
-      strata_counters: $counters, strata_log_warnings: $warnings}' >"$OUT"
+      strata_counters: $counters, strata_log_warnings: $warnings}
+     | . + {summary: {
+         ttfb: {direct_p50_ms: .ttfb.median_of_rounds.direct.ttfb_p50_ms, strata_p50_ms: .ttfb.median_of_rounds.strata.ttfb_p50_ms,
+                direct_p99_ms: .ttfb.median_of_rounds.direct.ttfb_p99_ms, strata_p99_ms: .ttfb.median_of_rounds.strata.ttfb_p99_ms,
+                added_p50_ms: .ttfb.added_ms.ttfb_p50, added_p99_ms: .ttfb.added_ms.ttfb_p99,
+                p50_ratio: .ttfb.ratio_strata_over_direct.ttfb_p50, failed: .ttfb.failed_requests},
+         hold: {streams: .settings.hold_streams, strata_ok: .hold.strata.ok, strata_failed: .hold.strata.failed,
+                strata_elapsed_s: .hold.strata.elapsed_s, direct_ok: .hold.direct.ok, direct_elapsed_s: .hold.direct.elapsed_s,
+                elapsed_ratio: .hold.elapsed_ratio_strata_over_direct, stub_peak_in_flight: .hold.strata.stub_peak_in_flight,
+                strata_rss_peak_mb_sampled: .hold.strata_peak_rss_mb},
+         strata_ready_ms: .strata.ready_ms, strata_rss_at_ready_mb: .strata.rss_at_ready_mb,
+         strata_rss_idle_mb: .rss_idle_mb.after_start, strata_rss_after_load_mb: .rss_idle_mb.after_load,
+         strata_rss_peak_mb: .strata.rss_peak_mb, java_opts: .strata.java_opts, extra_opts: .strata.extra_opts}}' >"$OUT"
 
 # ---- summary ----
 jq -r '
   def f: if . == null then "n/a" else tostring end;
   "",
   "Strata streaming benchmark \(.timestamp)  (commit \(.machine.commit), \(.machine.cpus) CPUs, load average \(.machine.load_at_start) at start, \(.machine.load_at_end) at end)",
+  "Strata: ready in \(.strata.ready_ms | f) ms, RSS \(.strata.rss_at_ready_mb | f) MB when ready; JVM options: \(.strata.java_opts | if . == "" then "none" else . end)\(if .strata.extra_opts != "" then "; " + .strata.extra_opts else "" end)",
   "(a) TTFB of streamed misses, median of \(.settings.rounds_per_side) rounds per side, \(.settings.ttfb_requests_per_round) streams at concurrency \(.settings.ttfb_concurrency):",
   "      direct  p50 \(.ttfb.median_of_rounds.direct.ttfb_p50_ms | f) ms   p99 \(.ttfb.median_of_rounds.direct.ttfb_p99_ms | f) ms",
   "      strata  p50 \(.ttfb.median_of_rounds.strata.ttfb_p50_ms | f) ms   p99 \(.ttfb.median_of_rounds.strata.ttfb_p99_ms | f) ms",
@@ -169,7 +185,7 @@ jq -r '
   (if .hold.direct != null then "      direct  ok \(.hold.direct.ok)/\(.hold.direct.requests) in \(.hold.direct.elapsed_s) s (stub peak in flight \(.hold.direct.stub_peak_in_flight))" else empty end),
   "      strata  ok \(.hold.strata.ok)/\(.hold.strata.requests) in \(.hold.strata.elapsed_s) s (stub peak in flight \(.hold.strata.stub_peak_in_flight)); time ratio \(.hold.elapsed_ratio_strata_over_direct | f)x; first-byte p50 \(.hold.strata.ttfb_ms.p50 | f) ms p99 \(.hold.strata.ttfb_ms.p99 | f) ms",
   "      Strata peak RSS \(.hold.strata_peak_rss_mb | f) MB   [target: below 256 MB]",
-  "(c) Strata RSS at idle: \(.rss_idle_mb.after_start | f) MB after start, \(.rss_idle_mb.after_load | f) MB after the load (ready in \(.strata_ready_ms) ms)",
+  "(c) Strata RSS at idle: \(.rss_idle_mb.after_start | f) MB after start, \(.rss_idle_mb.after_load | f) MB after the load; peak over the run (VmHWM) \(.strata.rss_peak_mb | f) MB (ready in \(.strata_ready_ms) ms)",
   (if (.strata_log_warnings | length) > 0 then "Strata log warnings/errors (count, line):", (.strata_log_warnings[] | "      " + .) else empty end),
   ""' "$OUT"
 log "results: $OUT"

@@ -131,7 +131,8 @@ public final class StreamBench {
         for (int w = 0; w < workers; w++) {
             Thread t = new Thread(() -> {
                 int i;
-                while ((i = next.getAndIncrement()) < total && System.nanoTime() < deadline) {
+                // the deadline first: a worker that stops must not take (and leave unfinished) one more index
+                while (System.nanoTime() < deadline && (i = next.getAndIncrement()) < total) {
                     results[i] = one();
                 }
             }, "worker-" + w);
