@@ -33,7 +33,7 @@ PG_USER="${PG_USER:-postgres}"
 # stacks and direct memory, the serial collector (2 cores, one small heap: the parallel collector
 # was no faster in hits.sh and peaked at 259-260 MB RSS against 210-217 MB; see bench/README.md),
 # and, as in the chart, exit on OutOfMemoryError. Keep these flags identical to the chart's preset.
-JVM_PRESET_OPTS="-Xms64m -Xmx192m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k -XX:MaxDirectMemorySize=64m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
+JVM_PRESET_OPTS="-Xms32m -Xmx128m -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:MaxDirectMemorySize=48m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
 # Strata: JVM options (unset: JVM_PRESET_OPTS; set to an empty string: the JVM's own defaults) and
 # extra -D options. Strata otherwise runs with its default configuration: only where it listens,
 # where Redis, Postgres and the upstream are, and the Postgres user are set.
