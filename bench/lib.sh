@@ -188,7 +188,7 @@ start_strata() {
     local upstream_port="$1"
     shift
     # shellcheck disable=SC2086
-    java $STRATA_JAVA_OPTS \
+    MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" java $STRATA_JAVA_OPTS \
         -Dquarkus.http.host=127.0.0.1 \
         -Dquarkus.management.host=127.0.0.1 \
         -Dquarkus.http.port="$STRATA_PORT" \

@@ -40,6 +40,7 @@ public class CacheMetrics {
             for (String operation : new String[] { "get", "put", "delete" }) {
                 layerCounter("strata.cache.layer.failures", FAILURES, layer, operation);
                 layerCounter("strata.cache.layer.skipped", SKIPPED, layer, operation);
+                layerCounter("strata.cache.layer.late", LATE, layer, operation);
             }
         }
         for (String outcome : new String[] { "stored", "promoted", "failed", "skipped", "dropped" }) {
@@ -54,6 +55,7 @@ public class CacheMetrics {
 
     private static final String FAILURES = "Layer operations that failed or timed out and degraded to a miss";
     private static final String SKIPPED = "Layer operations skipped while the layer's breaker is open";
+    private static final String LATE = "Layer operations answered too late while the layer answered others (a miss, not a failure)";
 
     /** Requests answered with this status since start. */
     public long requestsSinceStart(CacheStatus status) {
@@ -91,6 +93,11 @@ public class CacheMetrics {
     /** strata_cache_layer_failures_total{layer,operation}: errors and timeouts answered as misses. */
     public void layerFailed(Layer layer, String operation) {
         layerCounter("strata.cache.layer.failures", FAILURES, layer, operation).increment();
+    }
+
+    /** strata_cache_layer_late_total{layer,operation}: timed out while the layer kept answering others: a miss, not a failure. */
+    public void layerLate(Layer layer, String operation) {
+        layerCounter("strata.cache.layer.late", LATE, layer, operation).increment();
     }
 
     /** strata_cache_layer_skipped_total{layer,operation}: operations skipped while a layer's breaker is open. */

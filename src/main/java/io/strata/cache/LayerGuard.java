@@ -17,7 +17,8 @@ import io.strata.core.Deadlines;
  * the fallback value instead of an error, and after enough consecutive failures the layer is
  * skipped for a while (a small circuit breaker) so a dead server is not hammered on every request.
  * The timeout is a {@link Deadlines} one: a reply that waits behind Strata's own work is not a
- * failure of the layer.
+ * failure of the layer; and an operation that still times out while other operations of the layer
+ * succeed is a miss counted as late, not a failure (the layer is alive).
  */
 public final class LayerGuard {
 
@@ -32,6 +33,8 @@ public final class LayerGuard {
     private final InstantSource clock;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicLong openUntilMillis = new AtomicLong();
+    /** When an operation of this layer last succeeded: a timed-out one is the layer's fault only if none did since it was sent. */
+    private volatile long lastAnswerNanos;
 
     public LayerGuard(Layer layer, Deadlines deadlines, Duration timeout, int failureThreshold, Duration openFor, CacheMetrics metrics,
             InstantSource clock) {
@@ -56,6 +59,7 @@ public final class LayerGuard {
                 emitter.complete(fallback);
                 return;
             }
+            long sentNanos = System.nanoTime();
             Future<T> started;
             try {
                 started = action.get();
@@ -68,6 +72,10 @@ public final class LayerGuard {
                 if (result.succeeded()) {
                     recordSuccess();
                     emitter.complete(result.result());
+                } else if (result.cause() instanceof Deadlines.DeadlineExceeded && lastAnswerNanos > sentNanos) {
+                    // the layer answered other operations meanwhile: it is alive, and this one waited behind Strata's own work
+                    metrics.layerLate(layer, operation);
+                    emitter.complete(fallback);
                 } else {
                     recordFailure(operation, result.cause());
                     emitter.complete(fallback);
@@ -91,6 +99,7 @@ public final class LayerGuard {
     }
 
     private void recordSuccess() {
+        lastAnswerNanos = System.nanoTime();
         if (consecutiveFailures.get() != 0) {
             consecutiveFailures.set(0);
         }

@@ -43,9 +43,13 @@ public interface HistoryConfig {
         @WithDefault("100000")
         int queueCapacity();
 
-        /** Records per INSERT batch. */
+        /** Records per INSERT batch (up to four times as many while the queue is deep). */
         @WithDefault("500")
         int batchSize();
+
+        /** Batches written at once, each on its own connection of the history pool ({@code strata.postgres.history-pool-size}). */
+        @WithDefault("2")
+        int concurrency();
 
         /** Longest time a record waits for its batch to fill. */
         @WithDefault("200ms")

@@ -2,9 +2,12 @@ package io.strata.history;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 import jakarta.inject.Singleton;
@@ -37,14 +40,15 @@ public class HistoryWriter {
     private final Vertx vertx;
     private final HistoryConfig.Writer config;
     private final ArrayBlockingQueue<HistoryRecord> queue;
-    private final AtomicBoolean draining = new AtomicBoolean();
+    /** Batches being written now, each on its own connection; at most {@code concurrency}. */
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final ThrottledLog dropLog = new ThrottledLog(LOG, Logger.Level.ERROR, 10_000);
     private final Counter written;
     private final Counter retried;
     private final Counter dropped;
     private volatile boolean stopping;
-    /** The batch being written: out of the queue but not yet committed, still visible to {@link #pending}. */
-    private volatile List<HistoryRecord> writing = List.of();
+    /** The batches being written: out of the queue but not yet committed, still visible to {@link #pending}. */
+    private final Set<List<HistoryRecord>> writing = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by handover
     private final Object handover = new Object();
     private long timerId = -1;
 
@@ -83,9 +87,11 @@ public class HistoryWriter {
     public List<HistoryRecord> pending(Predicate<HistoryRecord> filter) {
         List<HistoryRecord> matching = new ArrayList<>();
         synchronized (handover) {
-            for (HistoryRecord record : writing) {
-                if (filter.test(record)) {
-                    matching.add(record);
+            for (List<HistoryRecord> batch : writing) {
+                for (HistoryRecord record : batch) {
+                    if (filter.test(record)) {
+                        matching.add(record);
+                    }
                 }
             }
             for (HistoryRecord record : queue) {
@@ -110,7 +116,7 @@ public class HistoryWriter {
     }
 
     private io.smallrye.mutiny.Uni<Void> idleBy(long deadline) {
-        if (!draining.get() || System.currentTimeMillis() > deadline) {
+        if (inFlight.get() == 0 || System.currentTimeMillis() > deadline) {
             return io.smallrye.mutiny.Uni.createFrom().voidItem();
         }
         return io.smallrye.mutiny.Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(20))
@@ -121,29 +127,46 @@ public class HistoryWriter {
         return queue.size();
     }
 
-    /** Starts one batch unless one is already being written; the next batch follows when it is done. */
+    /**
+     * Starts batches while fewer than {@code concurrency} are being written and records wait; a
+     * deep queue is written in larger batches. The next batch follows when one is done.
+     */
     void drain() {
-        if (!draining.compareAndSet(false, true)) {
-            return;
+        while (true) {
+            int current = inFlight.get();
+            if (current >= config.concurrency()) {
+                return;
+            }
+            if (!inFlight.compareAndSet(current, current + 1)) {
+                continue;
+            }
+            int limit = queue.size() > 4 * config.batchSize() ? 4 * config.batchSize() : config.batchSize();
+            List<HistoryRecord> batch = new ArrayList<>(limit);
+            synchronized (handover) { // a reader of pending records sees each record in the queue or in a batch, never in neither
+                queue.drainTo(batch, limit);
+                if (!batch.isEmpty()) {
+                    writing.add(batch);
+                }
+            }
+            if (batch.isEmpty()) {
+                inFlight.decrementAndGet();
+                return;
+            }
+            write(batch, config.initialBackoff().toMillis());
+            if (queue.size() < config.batchSize() && !stopping) {
+                return;
+            }
         }
-        List<HistoryRecord> batch = new ArrayList<>(config.batchSize());
-        synchronized (handover) { // a reader of pending records sees each record in the queue or in the batch, never in neither
-            queue.drainTo(batch, config.batchSize());
-            writing = batch;
-        }
-        if (batch.isEmpty()) {
-            draining.set(false);
-            return;
-        }
-        write(batch, config.initialBackoff().toMillis());
     }
 
     private void write(List<HistoryRecord> batch, long backoffMillis) {
         repository.insert(batch).subscribe().with(
                 count -> {
                     written.increment(batch.size());
-                    writing = List.of();
-                    draining.set(false);
+                    synchronized (handover) {
+                        writing.remove(batch);
+                    }
+                    inFlight.decrementAndGet();
                     if (queue.size() >= config.batchSize() || stopping) {
                         drain();
                     }
@@ -164,11 +187,11 @@ public class HistoryWriter {
             vertx.cancelTimer(timerId);
         }
         long deadline = System.currentTimeMillis() + config.shutdownGrace().toMillis();
-        while ((!queue.isEmpty() || draining.get()) && System.currentTimeMillis() < deadline) {
+        while ((!queue.isEmpty() || inFlight.get() > 0) && System.currentTimeMillis() < deadline) {
             vertx.runOnContext(this::drain);
             sleep(Duration.ofMillis(20)); // the shutdown thread, not an event loop: waiting is fine here
         }
-        if (!queue.isEmpty() || draining.get()) {
+        if (!queue.isEmpty() || inFlight.get() > 0) {
             LOG.errorf("History shutdown grace ran out with %d records not written", queue.size());
         } else {
             LOG.info("History queue drained");

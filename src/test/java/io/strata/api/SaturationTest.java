@@ -64,6 +64,17 @@ class SaturationTest extends StrataTest {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                 .header("Authorization", "Bearer sk-test-a").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        // a short moderate load first: the claim is about a saturated Strata, not a cold JVM
+        List<CompletableFuture<?>> warm = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            warm.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()));
+            if (warm.size() == 32) {
+                CompletableFuture.allOf(warm.toArray(CompletableFuture[]::new)).get();
+                warm.clear();
+            }
+        }
+        failuresBefore = l1Failures();
+
         Semaphore slots = new Semaphore(OUTSTANDING);
         Map<String, Integer> statuses = new ConcurrentHashMap<>();
         AtomicBoolean breakerOpened = new AtomicBoolean();
