@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# History benchmark (issue "Conversation history", SPEC §9: 5,000 records/s sustained, none lost
+# History benchmark (target: 5,000 records/s sustained, none lost
 # through a 30 s Postgres outage). Every request through Strata makes one history record, so the
 # record rate is the request rate Strata sustains with history on; the baseline, measured in the
 # same run, is the same load with history off. Then the same load runs through a Postgres outage
@@ -17,7 +17,7 @@ OUTAGE_AFTER_S="${HISTORY_OUTAGE_AFTER_S:-10}"
 STEADY_S="${HISTORY_STEADY_S:-20}"
 CONNECTIONS="${HISTORY_CONNECTIONS:-16}"
 QUEUE="${HISTORY_QUEUE_CAPACITY:-400000}"
-# The outage phase is paced near SPEC's 5,000 records/s: each connection waits this long between
+# The outage phase is paced near the target's 5,000 records/s: each connection waits this long between
 # requests (wrk's delay()); the achieved rate is reported. 0: as fast as Strata answers.
 OUTAGE_CONNECTIONS="${HISTORY_OUTAGE_CONNECTIONS:-20}"
 OUTAGE_DELAY_MS="${HISTORY_OUTAGE_DELAY_MS:-3}"

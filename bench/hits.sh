@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hit and miss paths (SPEC §9):
+# Hit and miss paths:
 #   (a) L1-hit throughput and latency against nginx's proxy cache serving the same POST (target:
 #       at least 0.5x nginx's requests/s, p99 no worse than 2x): wrk with one fixed chat body.
 #       Cold: right after Strata is ready and both caches hold the body, one round of COLD_SECONDS

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The hot-path targets of SPEC §9 in one command. Runs, one after the other (they share ports):
+# Every hot-path benchmark in one command. Runs, one after the other (they share ports):
 #   1. l1:        hits.sh                  L1 hits vs nginx (cold and warm) and misses vs the stub;
 #   2. near:      hits.sh with the near cache on (STRATA_EXTRA_OPTS=-Dstrata.cache.near.enabled=true
 #                 STRATA_HIT_STATUS=HIT-NEAR SKIP_MISSES=1): near-cache hits vs nginx;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Streaming benchmark (SPEC §9: "time to first byte adds under 1 ms; 1,000 concurrent streams hold").
+# Streaming benchmark (targets: time to first byte adds under 1 ms; 1,000 concurrent streams hold).
 #
 #   (a) time to first byte (first `data:` line) of streamed misses, through Strata vs calling the
 #       stub directly: alternating rounds direct, strata, direct, strata, ...; median of rounds of

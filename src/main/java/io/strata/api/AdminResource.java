@@ -30,7 +30,7 @@ import io.strata.config.ApiConfig;
 import io.strata.cache.CacheMetrics;
 import org.jboss.resteasy.reactive.RestHeader;
 
-/** The admin API (SPEC §2.3): cache statistics, removal of one entry, invalidation by criteria. */
+/** The admin API: cache statistics, removal of one entry, invalidation by criteria. */
 @Path("/admin/cache")
 @Produces(MediaType.APPLICATION_JSON)
 public class AdminResource {

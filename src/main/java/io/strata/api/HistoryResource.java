@@ -25,7 +25,7 @@ import io.strata.history.Cursor;
 import io.strata.history.HistoryService;
 
 /**
- * The history API (SPEC §2.2). A caller with a client key sees only its own scope's records; the
+ * The history API. A caller with a client key sees only its own scope's records; the
  * history token sees the whole deployment's; nobody reads another tenant's session by guessing its
  * id (it is simply not found in the caller's scope).
  */

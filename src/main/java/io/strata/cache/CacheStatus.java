@@ -1,6 +1,6 @@
 package io.strata.cache;
 
-/** The X-Cache-Status values of SPEC §2.1. */
+/** The values of the X-Cache-Status response header. */
 public enum CacheStatus {
     HIT_NEAR("HIT-NEAR"),
     HIT_L1("HIT-L1"),

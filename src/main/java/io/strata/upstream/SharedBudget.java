@@ -12,7 +12,7 @@ import io.smallrye.mutiny.Uni;
 import io.strata.config.UpstreamConfig;
 
 /**
- * The provider budget shared by all instances (SPEC §5): requests and tokens per minute, counted
+ * The provider budget shared by all instances: requests and tokens per minute, counted
  * in Redis by one atomic script per call. A reservation takes one request and the estimated tokens
  * for the current minute, or is refused with the seconds until the next; {@link #settle} replaces
  * the estimate by the usage the provider reported. When Redis does not answer in time the call

@@ -36,7 +36,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
-/** Conversation history (SPEC §2.2, §4) against real Postgres. */
+/** Conversation history (records, the history API, continuation) against real Postgres. */
 @QuarkusTest
 class HistoryTest extends StrataTest {
 

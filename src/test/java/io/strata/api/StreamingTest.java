@@ -44,7 +44,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
-/** Streaming through the cache (SPEC §3) and single-flight inside one instance. */
+/** Streaming through the cache and single-flight inside one instance. */
 @QuarkusTest
 class StreamingTest extends StrataTest {
 

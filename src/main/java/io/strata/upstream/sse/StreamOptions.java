@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The one change Strata makes to a client's body (SPEC §3): a streamed call asks for
+ * The one change Strata makes to a client's body: a streamed call asks for
  * {@code stream_options.include_usage}, so the stored entry has its usage. When the body has no
  * {@code stream_options} the field is inserted after the opening brace and every other byte stays
  * as sent (the provider's own prompt caching keys on the bytes); otherwise the body is rewritten.
