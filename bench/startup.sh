@@ -103,6 +103,12 @@ launch() {
     PIDS+=("$STRATA_PID")
 }
 
+# CPU time (user + system, all threads) process $1 has used so far, in ms: on a shared machine
+# this moves much less with the load than the wall-clock time does.
+cpu_ms() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
+}
+
 post() { # post BODY: prints the HTTP status (000 when nothing answered)
     curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Content-Type: application/json' -d "$1" \
         "http://127.0.0.1:$STRATA_PORT/v1/chat/completions" 2>/dev/null || true
@@ -209,6 +215,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         # shellcheck disable=SC2046
         launch "$v" "$RUN_DIR/strata-$v-$round.log" $(archive_opts "$v")
         first_ms="$(await_first_answer "$start")"
+        cpu_first="$(cpu_ms "$STRATA_PID")"
         rss_first="$(rss_mb "$STRATA_PID")"
         started="$(grep -oE 'started in [0-9.]+s' "$RUN_DIR/strata-$v-$round.log" | grep -oE '[0-9.]+' | head -1)"
         post "$HIT_BODY" >/dev/null
@@ -219,10 +226,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
         rss_load="$(rss_mb "$STRATA_PID")"
         rss_peak="$(rss_peak_mb "$STRATA_PID")"
         stop_strata
-        log "round $round $v: first answer ${first_ms} ms (Quarkus: started in ${started:-?} s), RSS ${rss_first} MB at first answer, ${rss_load} MB after ${LOAD_SECONDS}s of load (${rps} req/s), peak ${rss_peak} MB"
-        jq -nc --arg v "$v" --argjson r "$round" --argjson first "$first_ms" --argjson started "${started:-null}" \
+        log "round $round $v: first answer ${first_ms} ms, ${cpu_first} ms of CPU (Quarkus: started in ${started:-?} s), RSS ${rss_first} MB at first answer, ${rss_load} MB after ${LOAD_SECONDS}s of load (${rps} req/s), peak ${rss_peak} MB"
+        jq -nc --arg v "$v" --argjson r "$round" --argjson first "$first_ms" --argjson cpu "$cpu_first" --argjson started "${started:-null}" \
             --argjson rss0 "$rss_first" --argjson rss1 "$rss_load" --argjson hwm "$rss_peak" --argjson rps "${rps:-null}" \
-            '{variant: $v, round: $r, first_answer_ms: $first, quarkus_started_s: $started, rss_first_answer_mb: $rss0,
+            '{variant: $v, round: $r, first_answer_ms: $first, cpu_ms_to_first_answer: $cpu, quarkus_started_s: $started, rss_first_answer_mb: $rss0,
               rss_after_load_mb: $rss1, rss_peak_mb: $hwm, load_rps: $rps}' >>"$ROWS"
     done
 done
@@ -232,11 +239,13 @@ SUMMARY="$(jq -s --argjson classes "$CLASSES_JSON" --argjson archives "$ARCHIVE_
     def stats(f): map(f) | map(select(. != null)) | {median: med, min: min, max: max};
     group_by(.variant) | map({key: .[0].variant, value: {
         rounds: length,
-        first_answer_ms: stats(.first_answer_ms), quarkus_started_s: stats(.quarkus_started_s),
+        first_answer_ms: stats(.first_answer_ms), cpu_ms_to_first_answer: stats(.cpu_ms_to_first_answer),
+        quarkus_started_s: stats(.quarkus_started_s),
         rss_first_answer_mb: stats(.rss_first_answer_mb), rss_after_load_mb: stats(.rss_after_load_mb),
         rss_peak_mb: stats(.rss_peak_mb), load_rps: stats(.load_rps),
         classes: $classes[.[0].variant], archive: $archives[.[0].variant]}}) | from_entries' "$ROWS")"
 BASE="$(jq -r '.jdk17.first_answer_ms.median // empty' <<<"$SUMMARY")"
+BASE_CPU="$(jq -r '.jdk17.cpu_ms_to_first_answer.median // empty' <<<"$SUMMARY")"
 jq -n --argjson machine "$MACHINE" --argjson summary "$SUMMARY" --slurpfile rounds "$ROWS" \
     --arg opts "$JVM_PRESET_OPTS" --argjson load "$LOAD_SECONDS" --argjson conns "$LOAD_CONNECTIONS" \
     --argjson train "$TRAIN_REQUESTS" --arg load_end "$(cut -d' ' -f1-3 /proc/loadavg)" \
@@ -244,10 +253,11 @@ jq -n --argjson machine "$MACHINE" --argjson summary "$SUMMARY" --slurpfile roun
       training_requests: $train, summary: $summary, rounds: $rounds}' >"$RESULT_FILE"
 
 echo
-echo "| variant | first answer ms, median (min-max) | vs jdk17 | Quarkus started in s | RSS at first answer MB | RSS after ${LOAD_SECONDS}s load MB | peak RSS MB | load req/s | classes from archive |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| variant | first answer ms, median (min-max) | vs jdk17 | CPU ms to first answer, median (min-max) | vs jdk17 | Quarkus started in s | RSS at first answer MB | RSS after ${LOAD_SECONDS}s load MB | peak RSS MB | load req/s | classes from archive |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for v in "${VARIANT_LIST[@]}"; do
-    jq -r --arg v "$v" --argjson base "${BASE:-null}" '.[$v] as $s | "| \($v) | \($s.first_answer_ms.median) (\($s.first_answer_ms.min)-\($s.first_answer_ms.max)) | \(if $base then (($s.first_answer_ms.median / $base * 100 | round) / 100 | tostring) + "x" else "-" end) | \($s.quarkus_started_s.median) | \($s.rss_first_answer_mb.median) | \($s.rss_after_load_mb.median) | \($s.rss_peak_mb.median) | \($s.load_rps.median) | \(if $s.classes then "\($s.classes.from_archive) of \($s.classes.classes_loaded)" else "-" end) |"' <<<"$SUMMARY"
+    jq -r --arg v "$v" --argjson base "${BASE:-null}" --argjson cbase "${BASE_CPU:-null}" 'def vs($x; $b): if $b then (($x / $b * 100 | round) / 100 | tostring) + "x" else "-" end;
+        .[$v] as $s | "| \($v) | \($s.first_answer_ms.median) (\($s.first_answer_ms.min)-\($s.first_answer_ms.max)) | \(vs($s.first_answer_ms.median; $base)) | \($s.cpu_ms_to_first_answer.median) (\($s.cpu_ms_to_first_answer.min)-\($s.cpu_ms_to_first_answer.max)) | \(vs($s.cpu_ms_to_first_answer.median; $cbase)) | \($s.quarkus_started_s.median) | \($s.rss_first_answer_mb.median) | \($s.rss_after_load_mb.median) | \($s.rss_peak_mb.median) | \($s.load_rps.median) | \(if $s.classes then "\($s.classes.from_archive) of \($s.classes.classes_loaded)" else "-" end) |"' <<<"$SUMMARY"
 done
 echo
 log "results: $RESULT_FILE"
