@@ -244,6 +244,16 @@ SUMMARY="$(jq -s --argjson classes "$CLASSES_JSON" --argjson archives "$ARCHIVE_
         rss_first_answer_mb: stats(.rss_first_answer_mb), rss_after_load_mb: stats(.rss_after_load_mb),
         rss_peak_mb: stats(.rss_peak_mb), load_rps: stats(.load_rps),
         classes: $classes[.[0].variant], archive: $archives[.[0].variant]}}) | from_entries' "$ROWS")"
+# Ratios against jdk17 inside each round (same moment, same machine load), then their median: less
+# exposed to the load moving between rounds than a ratio of medians.
+PAIRED="$(jq -s 'def med: sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    (map(select(.variant == "jdk17")) | map({(.round | tostring): .}) | add // {}) as $base
+    | map(select($base[.round | tostring] != null) | . as $row | $base[.round | tostring] as $b
+          | {variant, wall: ($row.first_answer_ms / $b.first_answer_ms), cpu: ($row.cpu_ms_to_first_answer / $b.cpu_ms_to_first_answer)})
+    | group_by(.variant) | map({key: .[0].variant, value: {
+        first_answer_vs_jdk17: (map(.wall) | med * 100 | round / 100),
+        cpu_vs_jdk17: (map(.cpu) | med * 100 | round / 100)}}) | from_entries' "$ROWS")"
+SUMMARY="$(jq --argjson paired "$PAIRED" 'with_entries(.value += ($paired[.key] // {}))' <<<"$SUMMARY")"
 BASE="$(jq -r '.jdk17.first_answer_ms.median // empty' <<<"$SUMMARY")"
 BASE_CPU="$(jq -r '.jdk17.cpu_ms_to_first_answer.median // empty' <<<"$SUMMARY")"
 jq -n --argjson machine "$MACHINE" --argjson summary "$SUMMARY" --slurpfile rounds "$ROWS" \
@@ -253,11 +263,11 @@ jq -n --argjson machine "$MACHINE" --argjson summary "$SUMMARY" --slurpfile roun
       training_requests: $train, summary: $summary, rounds: $rounds}' >"$RESULT_FILE"
 
 echo
-echo "| variant | first answer ms, median (min-max) | vs jdk17 | CPU ms to first answer, median (min-max) | vs jdk17 | Quarkus started in s | RSS at first answer MB | RSS after ${LOAD_SECONDS}s load MB | peak RSS MB | load req/s | classes from archive |"
+echo "| variant | first answer ms, median (min-max) | vs jdk17 (median of per-round ratios) | CPU ms to first answer, median (min-max) | vs jdk17 (per round) | Quarkus started in s | RSS at first answer MB | RSS after ${LOAD_SECONDS}s load MB | peak RSS MB | load req/s | classes from archive |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for v in "${VARIANT_LIST[@]}"; do
     jq -r --arg v "$v" --argjson base "${BASE:-null}" --argjson cbase "${BASE_CPU:-null}" 'def vs($x; $b): if $b then (($x / $b * 100 | round) / 100 | tostring) + "x" else "-" end;
-        .[$v] as $s | "| \($v) | \($s.first_answer_ms.median) (\($s.first_answer_ms.min)-\($s.first_answer_ms.max)) | \(vs($s.first_answer_ms.median; $base)) | \($s.cpu_ms_to_first_answer.median) (\($s.cpu_ms_to_first_answer.min)-\($s.cpu_ms_to_first_answer.max)) | \(vs($s.cpu_ms_to_first_answer.median; $cbase)) | \($s.quarkus_started_s.median) | \($s.rss_first_answer_mb.median) | \($s.rss_after_load_mb.median) | \($s.rss_peak_mb.median) | \($s.load_rps.median) | \(if $s.classes then "\($s.classes.from_archive) of \($s.classes.classes_loaded)" else "-" end) |"' <<<"$SUMMARY"
+        .[$v] as $s | "| \($v) | \($s.first_answer_ms.median) (\($s.first_answer_ms.min)-\($s.first_answer_ms.max)) | \($s.first_answer_vs_jdk17 // "-")x | \($s.cpu_ms_to_first_answer.median) (\($s.cpu_ms_to_first_answer.min)-\($s.cpu_ms_to_first_answer.max)) | \($s.cpu_vs_jdk17 // "-")x | \($s.quarkus_started_s.median) | \($s.rss_first_answer_mb.median) | \($s.rss_after_load_mb.median) | \($s.rss_peak_mb.median) | \($s.load_rps.median) | \(if $s.classes then "\($s.classes.from_archive) of \($s.classes.classes_loaded)" else "-" end) |"' <<<"$SUMMARY"
 done
 echo
 log "results: $RESULT_FILE"
