@@ -28,11 +28,18 @@ import io.strata.cache.LayerStats;
 import io.strata.cache.LayeredCache;
 import io.strata.config.ApiConfig;
 import io.strata.cache.CacheMetrics;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.jboss.resteasy.reactive.RestHeader;
 
 /** The admin API: cache statistics, removal of one entry, invalidation by criteria. */
 @Path("/admin/cache")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Admin", description = "Cache statistics and invalidation; needs strata.api.admin-token (404 without it)")
 public class AdminResource {
 
     private static final Pattern HEX_KEY = Pattern.compile("[0-9a-f]{64}");
@@ -51,6 +58,9 @@ public class AdminResource {
 
     @GET
     @Path("stats")
+    @Operation(summary = "Entries and bytes per layer, requests by cache status and the hit ratio since start")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "CacheStats")))
     public Uni<ObjectNode> stats(@RestHeader("Authorization") String authorization) {
         authorize(authorization);
         return cache.stats().map(this::statsBody);
@@ -58,6 +68,9 @@ public class AdminResource {
 
     @DELETE
     @Path("entries/{key}")
+    @Operation(summary = "Removes one entry (its X-Cache-Key) from every layer")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "CacheEntryDeleted")))
     public Uni<ObjectNode> deleteEntry(@PathParam("key") String key, @RestHeader("Authorization") String authorization) {
         authorize(authorization);
         if (!HEX_KEY.matcher(key).matches()) {
@@ -69,8 +82,14 @@ public class AdminResource {
 
     @POST
     @Path("invalidate")
+    @Operation(summary = "Removes every entry that matches all given criteria")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Invalidation")))
     @Consumes(MediaType.WILDCARD)
-    public Uni<ObjectNode> invalidate(byte[] body, @RestHeader("Authorization") String authorization) {
+    public Uni<ObjectNode> invalidate(
+            @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(ref = "InvalidationRequest"))) byte[] body,
+            @RestHeader("Authorization") String authorization) {
         authorize(authorization);
         InvalidationCriteria criteria = criteria(body);
         return cache.invalidate(criteria).map(count -> json.createObjectNode()

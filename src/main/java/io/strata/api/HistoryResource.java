@@ -13,6 +13,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestHeader;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,6 +36,7 @@ import io.strata.history.HistoryService;
  */
 @Path("/v1/history")
 @Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "History", description = "Recorded requests of the caller's scope (all scopes with strata.history.token)")
 public class HistoryResource {
 
     private static final int DEFAULT_LIMIT = 20;
@@ -52,6 +58,11 @@ public class HistoryResource {
 
     @GET
     @Path("sessions/{sessionId}")
+    @Operation(summary = "A session's records, oldest first")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecordList")))
+    @APIResponse(responseCode = "404", description = "Unknown session, or history off",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> session(@PathParam("sessionId") String sessionId, @QueryParam("limit") Integer limit,
             @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
@@ -66,6 +77,11 @@ public class HistoryResource {
 
     @GET
     @Path("users/{userId}")
+    @Operation(summary = "A user's records, newest first")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecordList")))
+    @APIResponse(responseCode = "404", description = "History off",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> user(@PathParam("userId") String userId, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
@@ -76,6 +92,11 @@ public class HistoryResource {
 
     @GET
     @Path("records/{id}")
+    @Operation(summary = "One record, by its X-Request-Id")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecord")))
+    @APIResponse(responseCode = "404", description = "Unknown record, or history off",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> record(@PathParam("id") String id, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
         UUID uuid;
@@ -94,6 +115,11 @@ public class HistoryResource {
 
     @DELETE
     @Path("sessions/{sessionId}")
+    @Operation(summary = "Erases a session's records")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryErased")))
+    @APIResponse(responseCode = "404", description = "Unknown session, or history off",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseSession(@PathParam("sessionId") String sessionId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
         return history.eraseSession(sessionId, scope).map(count -> {
@@ -107,6 +133,11 @@ public class HistoryResource {
 
     @DELETE
     @Path("users/{userId}")
+    @Operation(summary = "Erases every record of a user, queued ones included")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryErased")))
+    @APIResponse(responseCode = "404", description = "History off",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseUser(@PathParam("userId") String userId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
         return history.eraseUser(userId, scope).map(count -> json.createObjectNode().put("id", userId)
