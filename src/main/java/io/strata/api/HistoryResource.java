@@ -28,6 +28,7 @@ import io.smallrye.mutiny.Uni;
 import io.strata.config.HistoryConfig;
 import io.strata.history.Cursor;
 import io.strata.history.HistoryService;
+import io.strata.history.SessionCursor;
 
 /**
  * The history API. A caller with a client key sees only its own scope's records; the
@@ -54,6 +55,19 @@ public class HistoryResource {
         this.json = json;
         this.historyToken = config.token().filter(t -> !t.isBlank()).orElse(null);
         this.off = config.mode() == HistoryConfig.Mode.OFF;
+    }
+
+    /** Sessions active in the window, most recent first; {@code session_id} is a prefix, {@code user_id} exact. */
+    @GET
+    @Path("sessions")
+    public Uni<ObjectNode> sessions(@QueryParam("from") String from, @QueryParam("to") String to,
+            @QueryParam("session_id") String sessionPrefix, @QueryParam("user_id") String userId, @QueryParam("limit") Integer limit,
+            @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
+        String scope = scopeOf(authorization);
+        Instant start = instant(from, "from", Instant.EPOCH);
+        Instant end = instant(to, "to", Instant.parse("9999-01-01T00:00:00Z"));
+        return history.sessions(scope, start, end, blankAsNull(sessionPrefix), blankAsNull(userId), sessionCursor(cursor), limit(limit))
+                .map(this::list);
     }
 
     @GET
@@ -184,6 +198,21 @@ public class HistoryResource {
         } catch (RuntimeException e) {
             throw StrataException.invalidRequest("invalid_request", "cursor", "cursor is not one this API returned.");
         }
+    }
+
+    private static SessionCursor sessionCursor(String cursor) {
+        if (cursor == null || cursor.isBlank()) {
+            return null;
+        }
+        try {
+            return SessionCursor.decode(cursor);
+        } catch (RuntimeException e) {
+            throw StrataException.invalidRequest("invalid_request", "cursor", "cursor is not one this API returned.");
+        }
+    }
+
+    private static String blankAsNull(String value) {
+        return value == null || value.isBlank() ? null : value.strip();
     }
 
     private static Instant instant(String value, String param, Instant fallback) {

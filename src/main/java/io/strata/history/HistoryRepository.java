@@ -137,6 +137,38 @@ public class HistoryRepository {
                 .map(HistoryRepository::toRecords);
     }
 
+    /**
+     * Sessions with activity in [from, to), most recently active first, before the cursor; a
+     * session-id prefix and a user id narrow the list. Counts are those of the window.
+     */
+    public Uni<List<SessionSummary>> sessions(String scope, Instant from, Instant to, String sessionPrefix, String userId,
+            SessionCursor before, int limit) {
+        SessionCursor until = before == null ? SessionCursor.END : before;
+        return pool.preparedQuery("""
+                        SELECT session_id, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS records,
+                            count(*) FILTER (WHERE cache_hit) AS hits, count(*) FILTER (WHERE status >= 400) AS errors,
+                            (array_agg(user_id ORDER BY ts DESC) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
+                            (array_agg(model_requested ORDER BY ts DESC) FILTER (WHERE model_requested IS NOT NULL))[1] AS model
+                        FROM strata_history
+                        WHERE session_id IS NOT NULL AND ($1::text IS NULL OR scope = $1) AND ts >= $2 AND ts < $3
+                            AND ($4::text IS NULL OR starts_with(session_id, $4)) AND ($5::text IS NULL OR user_id = $5)
+                        GROUP BY session_id
+                        HAVING (max(ts), session_id) < ($6, $7)
+                        ORDER BY last_ts DESC, session_id DESC LIMIT $8""")
+                .execute(Tuple.tuple().addString(scope)
+                        .addOffsetDateTime(OffsetDateTime.ofInstant(from, ZoneOffset.UTC))
+                        .addOffsetDateTime(OffsetDateTime.ofInstant(to, ZoneOffset.UTC))
+                        .addString(sessionPrefix).addString(userId)
+                        .addOffsetDateTime(until.lastActivity()).addString(until.sessionId()).addInteger(limit))
+                .map(rows -> {
+                    List<SessionSummary> sessions = new ArrayList<>(rows.size());
+                    rows.forEach(row -> sessions.add(new SessionSummary(row.getString("session_id"), row.getString("user_id"),
+                            row.getOffsetDateTime("first_ts"), row.getOffsetDateTime("last_ts"), row.getLong("records"),
+                            row.getLong("hits"), row.getLong("errors"), row.getString("model"))));
+                    return sessions;
+                });
+    }
+
     /** The latest chat exchanges of a session (newest first), for continuation. */
     public Uni<List<StoredRecord>> latestChats(String sessionId, String scope, int limit) {
         return pool.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE session_id = $1 AND " + SCOPED

@@ -45,6 +45,28 @@ public class HistoryService {
         return repository.user(userId, scope, from, to, before, limit + 1).map(rows -> page(rows, limit));
     }
 
+    /** A page of sessions, most recently active first (see {@link HistoryRepository#sessions}). */
+    public Uni<Page> sessions(String scope, Instant from, Instant to, String sessionPrefix, String userId, SessionCursor before, int limit) {
+        return repository.sessions(scope, from, to, sessionPrefix, userId, before, limit + 1).map(rows -> {
+            boolean more = rows.size() > limit;
+            List<SessionSummary> shown = more ? rows.subList(0, limit) : rows;
+            return new Page(shown.stream().map(this::render).toList(), more ? shown.get(shown.size() - 1).cursor().encode() : null);
+        });
+    }
+
+    private ObjectNode render(SessionSummary s) {
+        return json.createObjectNode()
+                .put("id", s.sessionId())
+                .put("object", "history.session")
+                .put("user_id", s.userId())
+                .put("first_timestamp", s.firstActivity().toInstant().toString())
+                .put("last_timestamp", s.lastActivity().toInstant().toString())
+                .put("records", s.records())
+                .put("cache_hits", s.cacheHits())
+                .put("errors", s.errors())
+                .put("last_model_requested", s.lastModel());
+    }
+
     /** Erases a session, queued records included; a batch being written at that moment is erased once it lands. */
     public Uni<Integer> eraseSession(String sessionId, String scope) {
         return erase(r -> sessionId.equals(r.sessionId()) && (scope == null || scope.equals(r.scope())),

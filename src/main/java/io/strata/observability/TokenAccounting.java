@@ -45,6 +45,16 @@ public class TokenAccounting {
                 .tag("source", source).tag("type", type).register(registry);
     }
 
+    /** Tokens and estimated money since start, as the counters hold them. */
+    public record Totals(long cachePromptTokens, long cacheCompletionTokens, long providerPromptTokens, long providerCompletionTokens,
+            double savedUsd, double billedUsd) {
+    }
+
+    public Totals totals() {
+        return new Totals((long) cachePrompt.count(), (long) cacheCompletion.count(), (long) providerPrompt.count(),
+                (long) providerCompletion.count(), saved.count(), billed.count());
+    }
+
     /** An answer served from cache (hit, stale or coalesced). */
     public void servedFromCache(String model, int promptTokens, int completionTokens) {
         add(cachePrompt, cacheCompletion, saved, model, promptTokens, completionTokens);

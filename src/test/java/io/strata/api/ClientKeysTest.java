@@ -25,7 +25,8 @@ class ClientKeysTest extends StrataTest {
             return Map.of(
                     "strata.api.client-keys", "sk-client-one,sk-client-two",
                     "strata.upstream.auth-mode", "replace",
-                    "strata.upstream.api-key", "sk-provider-secret");
+                    "strata.upstream.api-key", "sk-provider-secret",
+                    "strata.api.admin-token", "adm-secret");
         }
     }
 

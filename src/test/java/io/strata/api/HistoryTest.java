@@ -200,6 +200,42 @@ class HistoryTest extends StrataTest {
     }
 
     @Test
+    void sessionListIsMostRecentlyActiveFirstScopedFilteredAndPaged() {
+        String prefix = "list-" + UUID.randomUUID() + "-";
+        inSession(prefix + "a", chatBody(uniquePrompt()));
+        inSession(prefix + "b", chatBody(uniquePrompt()));
+        inSession(prefix + "c", chatBody(uniquePrompt()));
+        inSession(prefix + "a", chatBody(uniquePrompt())); // a is now the most recently active
+        given().header("Authorization", "Bearer sk-test-b").header("X-Session-Id", prefix + "other").contentType("application/json")
+                .body(chatBody(uniquePrompt())).post("/v1/chat/completions").then().statusCode(200);
+        awaitRecords(prefix + "a", 2);
+        awaitRecords(prefix + "c", 1);
+
+        JsonPath first = given().header("Authorization", "Bearer sk-test-a")
+                .get("/v1/history/sessions?limit=2&session_id=" + prefix).jsonPath();
+        assertEquals(List.of(prefix + "a", prefix + "c"), first.getList("data.id"));
+        assertEquals(2, first.getInt("data[0].records"));
+        assertEquals("user-" + prefix + "a", first.getString("data[0].user_id"));
+        assertEquals("gpt-test", first.getString("data[0].last_model_requested"));
+        assertEquals("history.session", first.getString("data[0].object"));
+        assertTrue(first.getBoolean("has_more"));
+        JsonPath second = given().header("Authorization", "Bearer sk-test-a")
+                .get("/v1/history/sessions?limit=2&session_id=" + prefix + "&cursor=" + first.getString("next_cursor")).jsonPath();
+        assertEquals(List.of(prefix + "b"), second.getList("data.id"), "another scope's session is not listed");
+        assertFalse(second.getBoolean("has_more"));
+
+        JsonPath everyScope = given().header("Authorization", "Bearer hist-secret").get("/v1/history/sessions?session_id=" + prefix).jsonPath();
+        assertEquals(4, everyScope.getList("data").size());
+        JsonPath byUser = given().header("Authorization", "Bearer sk-test-a")
+                .get("/v1/history/sessions?user_id=user-" + prefix + "b").jsonPath();
+        assertEquals(List.of(prefix + "b"), byUser.getList("data.id"));
+        String future = java.time.Instant.now().plusSeconds(3600).toString();
+        assertEquals(0, given().header("Authorization", "Bearer sk-test-a")
+                .get("/v1/history/sessions?session_id=" + prefix + "&from=" + future).jsonPath().getList("data").size());
+        given().header("Authorization", "Bearer sk-test-a").get("/v1/history/sessions?cursor=nonsense").then().statusCode(400);
+    }
+
+    @Test
     void continuationSendsTheStoredTurnsUpstreamInOrder() {
         String session = "s-" + UUID.randomUUID();
         String first = "My name is Ada " + UUID.randomUUID();
