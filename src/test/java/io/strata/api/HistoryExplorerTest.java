@@ -67,9 +67,7 @@ class HistoryExplorerTest extends StrataTest {
         // CI installs the browser (.ci/run); a developer machine with only a JDK skips these tests.
         assumeTrue(Browser.available() || System.getenv("CI") != null, "chromium and chromedriver are not installed");
         if (browser == null) {
-            long started = System.nanoTime();
             browser = Browser.start();
-            System.out.printf("history explorer test: browser started in %d ms%n", (System.nanoTime() - started) / 1_000_000);
         }
         if (!recorded) {
             record();
@@ -88,7 +86,6 @@ class HistoryExplorerTest extends StrataTest {
 
     /** The conversations the views show, made through the proxy as an application would. */
     private void record() {
-        long started = System.nanoTime();
         String capital = "What is the capital of France? " + RUN;
         Response miss = send(KEY_ONE, SESSION, USER, capital, Map.of());
         assertEquals("MISS", status(miss));
@@ -117,7 +114,6 @@ class HistoryExplorerTest extends StrataTest {
         awaitRecords(PAGED, PAGED_RECORDS);
         awaitRecords(DOOMED, 2);
         awaitRecords(OTHER_SCOPE, 1);
-        System.out.printf("history explorer test: records made in %d ms%n", (System.nanoTime() - started) / 1_000_000);
     }
 
     private static Response send(String key, String session, String user, String prompt, Map<String, String> headers) {
