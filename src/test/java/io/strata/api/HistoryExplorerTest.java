@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -186,13 +187,27 @@ class HistoryExplorerTest extends StrataTest {
         });
     }
 
+    /** Presses Tab from the top of the page until the element with this id has the focus. */
+    private void tabTo(String id) {
+        page().executeScript("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)");
+        for (int i = 0; i < 40; i++) {
+            new org.openqa.selenium.interactions.Actions(page()).sendKeys(Keys.TAB).perform();
+            if (id.equals(page().switchTo().activeElement().getAttribute("id"))) {
+                return;
+            }
+        }
+        throw new AssertionError(id + " cannot be reached with the keyboard");
+    }
+
     private void noConsoleProblems() {
         assertEquals(List.of(), browser.consoleProblems(), "browser console");
     }
 
     /** The only console lines allowed: the browser's own note that a request answered with this status. */
     private void onlyRefusalsInConsole(int status) {
-        for (String line : browser.consoleProblems()) {
+        List<String> lines = browser.consoleProblems();
+        assertFalse(lines.isEmpty(), "the browser notes the refused request: the console is read"); // else the other checks prove nothing
+        for (String line : lines) {
             assertTrue(line.contains("status of " + status), "unexpected console line: " + line);
         }
     }
@@ -294,8 +309,16 @@ class HistoryExplorerTest extends StrataTest {
         signedInAs(HISTORY_TOKEN, "History token: every scope");
         open("/ui/sessions/" + DOOMED);
         awaitTurns("#1", 2);
-        page().findElement(By.id("erase-session")).click();
+        // Keyboard only: Tab reaches the button, Enter opens the confirmation on Cancel, Escape closes it.
+        tabTo("erase-session");
+        page().switchTo().activeElement().sendKeys(Keys.ENTER);
         WebElement dialog = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm")));
+        assertEquals("confirm-cancel", page().switchTo().activeElement().getAttribute("id"), "Cancel is the default");
+        page().switchTo().activeElement().sendKeys(Keys.ESCAPE);
+        waiting().until(ExpectedConditions.invisibilityOf(dialog));
+
+        page().findElement(By.id("erase-session")).click();
+        waiting().until(ExpectedConditions.visibilityOf(dialog));
         assertTrue(dialog.getText().contains(DOOMED));
         browser.screenshot("erase-confirmation");
         page().findElement(By.id("confirm-cancel")).click();
