@@ -301,6 +301,13 @@ class HistoryExplorerTest extends StrataTest {
         assertTrue(records.contains("session " + SESSION), records);
         assertFalse(records.contains("paged question"), "only this user's records");
         browser.screenshot("user");
+
+        browser.viewport(390, 844);
+        open("/ui/sessions");
+        waiting().until(ExpectedConditions.elementToBeClickable(By.linkText(SESSION)));
+        Object overflow = page().executeScript("return document.documentElement.scrollWidth - window.innerWidth");
+        assertEquals(0L, ((Number) overflow).longValue(), "the list fits a phone screen");
+        browser.screenshot("sessions-phone");
         noConsoleProblems();
     }
 
