@@ -60,6 +60,11 @@ public class HistoryResource {
     /** Sessions active in the window, most recent first; {@code session_id} is a prefix, {@code user_id} exact. */
     @GET
     @Path("sessions")
+    @Operation(summary = "Sessions active in a time window, most recently active first")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistorySessionList")))
+    @APIResponse(responseCode = "404", description = "History off",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> sessions(@QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("session_id") String sessionPrefix, @QueryParam("user_id") String userId, @QueryParam("limit") Integer limit,
             @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {

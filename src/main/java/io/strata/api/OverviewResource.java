@@ -5,6 +5,11 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestHeader;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,6 +32,7 @@ import io.strata.observability.TokenAccounting;
  * one (the explorer learns what a credential is from this answer) and sees no figures.
  */
 @Path("/v1/history/overview")
+@Tag(name = "History")
 @Produces(MediaType.APPLICATION_JSON)
 public class OverviewResource {
 
@@ -54,6 +60,11 @@ public class OverviewResource {
     }
 
     @GET
+    @Operation(summary = "Strata's own counters for the history explorer's overview")
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryOverview")))
+    @APIResponse(responseCode = "401", description = "Not a client key, nor the history or admin token",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public ObjectNode overview(@RestHeader("Authorization") String authorization) {
         String credential = credential(authorization);
         ObjectNode body = json.createObjectNode().put("object", "history.overview").put("credential", credential);
