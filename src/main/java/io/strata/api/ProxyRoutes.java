@@ -53,6 +53,7 @@ public class ProxyRoutes {
     void install(@Observes Router router) {
         router.post("/v1/chat/completions").order(ORDER).handler(context -> cached(context, Endpoint.CHAT_COMPLETIONS));
         router.post("/v1/completions").order(ORDER).handler(context -> cached(context, Endpoint.COMPLETIONS));
+        router.post("/v1/responses").order(ORDER).handler(context -> cached(context, Endpoint.RESPONSES));
         router.post("/v1/embeddings").order(ORDER).handler(context -> cached(context, Endpoint.EMBEDDINGS));
         router.get("/v1/models").order(ORDER).handler(context -> cached(context, Endpoint.MODELS));
         router.routeWithRegex("/v1/(?!history(?:/|$)).*").order(ORDER + 1).handler(this::passThrough);

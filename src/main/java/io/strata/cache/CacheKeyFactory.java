@@ -52,7 +52,7 @@ public class CacheKeyFactory {
         update(sha, endpoint);
         if (body != null) {
             CanonicalSink sink = SINKS.get().reset();
-            canonical.write(body, sink);
+            canonical.write(endpoint, body, sink);
             sink.digestInto(sha);
         }
         return new CacheKey(HEX.formatHex(sha.digest()), scope, namespace, endpoint); // digest() also resets it for reuse
@@ -60,7 +60,12 @@ public class CacheKeyFactory {
 
     /** The canonical form hashed into the key; exposed for tests and debugging. */
     public String canonicalForm(JsonNode body) {
-        return canonical.write(body);
+        return canonical.write("chat.completions", body);
+    }
+
+    /** The canonical form of a body sent to this endpoint. */
+    public String canonicalForm(String endpoint, JsonNode body) {
+        return canonical.write(endpoint, body);
     }
 
     private static void update(MessageDigest sha, String part) {

@@ -16,8 +16,15 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 final class CanonicalJson {
 
-    /** Top-level request fields that cannot change the answer. */
-    static final Set<String> EXCLUDED_FIELDS = Set.of("stream", "stream_options", "user", "metadata", "store");
+    /**
+     * Top-level request fields that cannot change the answer: how it is delivered, who asked,
+     * labels, and provider-side routing (prompt-cache bucket, abuse-monitoring id, priority tier).
+     */
+    static final Set<String> EXCLUDED_FIELDS = Set.of("stream", "stream_options", "user", "metadata", "store",
+            "safety_identifier", "prompt_cache_key", "service_tier");
+
+    /** The endpoint whose {@code store: false} stays in the key. */
+    private static final String RESPONSES = "responses";
 
     private final TextNormalizer text;
 
@@ -26,31 +33,47 @@ final class CanonicalJson {
     }
 
     /** The canonical form as text (tests and debugging; the key path writes bytes). */
-    String write(JsonNode root) {
+    String write(String endpoint, JsonNode root) {
         CanonicalSink out = new CanonicalSink();
-        write(root, out);
+        write(endpoint, root, out);
         return out.toString();
     }
 
     /** Writes the canonical form's UTF-8 bytes into the sink, without building a string. */
-    void write(JsonNode root, CanonicalSink out) {
+    void write(String endpoint, JsonNode root, CanonicalSink out) {
         if (root.isObject()) {
-            writeObject(root, out, Where.ROOT);
+            writeObject(root, out, Where.ROOT, RESPONSES.equals(endpoint));
         } else {
             writeValue(root, out, Where.OTHER);
         }
     }
 
+    /**
+     * Whether a top-level field stays out of the key. On /v1/responses {@code store: false} stays
+     * in: the provider keeps no response made so, and a client served its id could not continue
+     * from it with {@code previous_response_id}; {@code store: true} is the default there, as absent.
+     */
+    private static boolean excluded(String name, JsonNode value, boolean responses) {
+        if (!EXCLUDED_FIELDS.contains(name)) {
+            return false;
+        }
+        return !(responses && name.equals("store") && value.isBoolean() && !value.booleanValue());
+    }
+
     /** Where a value sits, as far as text normalisation cares. */
     private enum Where {
-        ROOT, MESSAGES, MESSAGE, CONTENT, CONTENT_PARTS, CONTENT_PART, PROMPT_TEXT, OTHER
+        ROOT, MESSAGES, MESSAGE, CONTENT, CONTENT_PARTS, CONTENT_PART, PROMPT_TEXT, PROMPT_ITEMS, OTHER
     }
 
     private void writeObject(JsonNode node, CanonicalSink out, Where where) {
+        writeObject(node, out, where, false);
+    }
+
+    private void writeObject(JsonNode node, CanonicalSink out, Where where, boolean responses) {
         List<String> names = new ArrayList<>(node.size());
         for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
             String name = it.next();
-            if (where != Where.ROOT || !EXCLUDED_FIELDS.contains(name)) {
+            if (where != Where.ROOT || !excluded(name, node.get(name), responses)) {
                 names.add(name);
             }
         }
@@ -72,7 +95,7 @@ final class CanonicalJson {
         return switch (parent) {
             case ROOT -> switch (field) {
                 case "messages" -> Where.MESSAGES;
-                case "prompt", "input" -> Where.PROMPT_TEXT;
+                case "prompt", "input", "instructions" -> Where.PROMPT_TEXT;
                 default -> Where.OTHER;
             };
             case MESSAGE -> "content".equals(field) ? Where.CONTENT : Where.OTHER;
@@ -83,7 +106,8 @@ final class CanonicalJson {
 
     private void writeValue(JsonNode node, CanonicalSink out, Where where) {
         switch (node.getNodeType()) {
-            case OBJECT -> writeObject(node, out, where == Where.MESSAGES ? Where.MESSAGE
+            // an object among prompt texts is a Responses input item: a message like chat's
+            case OBJECT -> writeObject(node, out, where == Where.MESSAGES || where == Where.PROMPT_ITEMS ? Where.MESSAGE
                     : where == Where.CONTENT_PARTS ? Where.CONTENT_PART : Where.OTHER);
             case ARRAY -> writeArray(node, out, where);
             case STRING -> writeString(isText(where) ? text.normalize(node.textValue()) : node.textValue(), out);
@@ -104,7 +128,7 @@ final class CanonicalJson {
         Where element = switch (where) {
             case MESSAGES -> Where.MESSAGES;
             case CONTENT -> Where.CONTENT_PARTS;
-            case PROMPT_TEXT -> Where.PROMPT_TEXT;
+            case PROMPT_TEXT, PROMPT_ITEMS -> Where.PROMPT_ITEMS;
             default -> Where.OTHER;
         };
         out.ascii('[');
@@ -117,7 +141,7 @@ final class CanonicalJson {
         out.ascii(']');
     }
 
-    /** A content array holding one {@code {"type":"text","text":…}} part means the same as the plain string. */
+    /** A content array holding one {@code {"type":"text","text":…}} part (input_text on /v1/responses) means the same as the plain string. */
     private static JsonNode loneTextPart(JsonNode parts) {
         if (parts.size() != 1) {
             return null;
@@ -128,11 +152,12 @@ final class CanonicalJson {
         }
         JsonNode type = part.get("type");
         JsonNode value = part.get("text");
-        return type != null && "text".equals(type.textValue()) && value != null && value.isTextual() ? value : null;
+        boolean text = type != null && ("text".equals(type.textValue()) || "input_text".equals(type.textValue()));
+        return text && value != null && value.isTextual() ? value : null;
     }
 
     private static boolean isText(Where where) {
-        return where == Where.CONTENT || where == Where.PROMPT_TEXT;
+        return where == Where.CONTENT || where == Where.PROMPT_TEXT || where == Where.PROMPT_ITEMS;
     }
 
     static String canonicalNumber(JsonNode number) {

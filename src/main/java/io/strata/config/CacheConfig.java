@@ -56,6 +56,10 @@ public interface CacheConfig {
         @WithDefault("1h")
         Duration completions();
 
+        /** /v1/responses. */
+        @WithDefault("1h")
+        Duration responses();
+
         /** /v1/embeddings: deterministic, so long. */
         @WithDefault("7d")
         Duration embeddings();

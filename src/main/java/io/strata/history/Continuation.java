@@ -16,10 +16,11 @@ import io.smallrye.mutiny.Uni;
 import io.strata.config.HistoryConfig;
 
 /**
- * The stored turns of a session, for X-Session-Continue: each past chat exchange gives the user
- * message(s) it added and the assistant's answer, oldest first, the latest
- * {@code strata.history.continuation.max-messages} of them. Records still queued for writing
- * count too, so a client that continues at once does not lose its last turn.
+ * The stored turns of a session, for X-Session-Continue: each past exchange on the same endpoint
+ * (chat completions, or responses) gives the user message(s) it added and the assistant's answer,
+ * oldest first, the latest {@code strata.history.continuation.max-messages} of them. Records
+ * still queued for writing count too, so a client that continues at once does not lose its last
+ * turn. Turns are {@code {"role","content"}} messages, which both endpoints accept as input.
  */
 @Singleton
 public class Continuation {
@@ -39,11 +40,13 @@ public class Continuation {
         this.maxMessages = config.continuation().maxMessages();
     }
 
-    public Uni<ArrayNode> turns(String sessionId, String scope) {
+    /** @param endpoint the endpoint id of the continued request ("chat.completions" or "responses") */
+    public Uni<ArrayNode> turns(String sessionId, String scope, String endpoint) {
         // Pending records first: a batch that commits while the query runs is then in one or the other.
         List<HistoryRecord> pending = writer.pending(r -> sessionId.equals(r.sessionId()) && scope.equals(r.scope())
-                && "chat.completions".equals(r.endpoint()) && r.status() == 200);
-        return repository.latestChats(sessionId, scope, maxMessages).map(stored -> {
+                && endpoint.equals(r.endpoint()) && r.status() == 200);
+        boolean responses = RecordContent.RESPONSES.equals(endpoint);
+        return repository.latestExchanges(sessionId, scope, endpoint, maxMessages).map(stored -> {
             List<Turn> turns = new ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (StoredRecord record : stored) {
@@ -62,6 +65,13 @@ public class Continuation {
             ArrayNode messages = json.createArrayNode();
             for (Turn turn : turns) {
                 addNewUserMessages(turn.prompt(), messages);
+                if (responses) {
+                    String text = outputText(turn.response());
+                    if (text != null) {
+                        messages.add(json.createObjectNode().put("role", "assistant").put("content", text));
+                    }
+                    continue;
+                }
                 JsonNode answer = turn.response() == null ? null : turn.response().path("choices").path(0).path("message");
                 if (answer != null && answer.isObject()) {
                     messages.add(json.createObjectNode().put("role", "assistant").set("content", answer.get("content")));
@@ -73,6 +83,26 @@ public class Continuation {
             }
             return latest;
         });
+    }
+
+    /** The text of a response's output messages, or null when it has none (a function call only). */
+    private static String outputText(JsonNode response) {
+        if (response == null) {
+            return null;
+        }
+        StringBuilder text = null;
+        for (JsonNode item : response.path("output")) {
+            if (!"message".equals(item.path("type").asText())) {
+                continue;
+            }
+            for (JsonNode part : item.path("content")) {
+                if ("output_text".equals(part.path("type").asText())) {
+                    text = text == null ? new StringBuilder() : text;
+                    text.append(part.path("text").asText(""));
+                }
+            }
+        }
+        return text == null ? null : text.toString();
     }
 
     /** The user messages a request added: those after its last assistant message (clients may resend earlier turns). */

@@ -169,11 +169,11 @@ public class HistoryRepository {
                 });
     }
 
-    /** The latest chat exchanges of a session (newest first), for continuation. */
-    public Uni<List<StoredRecord>> latestChats(String sessionId, String scope, int limit) {
+    /** The latest answered exchanges of a session on one endpoint (newest first), for continuation. */
+    public Uni<List<StoredRecord>> latestExchanges(String sessionId, String scope, String endpoint, int limit) {
         return pool.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE session_id = $1 AND " + SCOPED
-                        + " AND endpoint = 'chat.completions' AND status = 200 ORDER BY ts DESC, id DESC LIMIT $3")
-                .execute(Tuple.of(sessionId, scope, limit))
+                        + " AND endpoint = $4 AND status = 200 ORDER BY ts DESC, id DESC LIMIT $3")
+                .execute(Tuple.of(sessionId, scope, limit, endpoint))
                 .map(HistoryRepository::toRecords);
     }
 

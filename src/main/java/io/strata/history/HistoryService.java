@@ -97,6 +97,7 @@ public class HistoryService {
         JsonNode sent = shown.promptSent();
         JsonNode response = shown.response();
         boolean unavailable = shown.unavailable();
+        boolean responses = RecordContent.RESPONSES.equals(r.endpoint());
         ObjectNode record = json.createObjectNode()
                 .put("id", r.id().toString())
                 .put("object", "history.record")
@@ -116,8 +117,9 @@ public class HistoryService {
                 .put("cache_level", r.cacheLevel())
                 .put("cache_status", r.cacheStatus())
                 .put("latency_ms", r.latencyMs())
-                .put("prompt_tokens", r.promptTokens())
-                .put("completion_tokens", r.completionTokens())
+                // each endpoint's own usage names: the Responses API counts input and output tokens
+                .put(responses ? "input_tokens" : "prompt_tokens", r.promptTokens())
+                .put(responses ? "output_tokens" : "completion_tokens", r.completionTokens())
                 .put("upstream_status", r.upstreamStatus())
                 .put("status", r.status());
         if (r.keyId() != null) {

@@ -21,7 +21,6 @@ import io.strata.core.OpenAiErrors;
 import io.strata.core.StrataException;
 import io.strata.upstream.UpstreamErrors;
 import io.strata.upstream.UpstreamResponse;
-import io.strata.upstream.sse.ChunkSynthesizer;
 import io.strata.upstream.sse.SseEvent;
 import io.strata.upstream.sse.SseEvents;
 import io.vertx.core.MultiMap;
@@ -41,12 +40,10 @@ public class AnswerRenderer {
             "age", "content-encoding");
 
     private final ObjectMapper json;
-    private final ChunkSynthesizer synthesizer;
     private final Counter streamDisconnects;
 
     public AnswerRenderer(ObjectMapper json, MeterRegistry registry) {
         this.json = json;
-        this.synthesizer = new ChunkSynthesizer(json);
         this.streamDisconnects = Counter.builder("strata.stream.client.disconnects")
                 .description("Streamed clients that left before the end; the provider stream was still read and stored")
                 .register(registry);
@@ -78,7 +75,7 @@ public class AnswerRenderer {
         boolean usage = request.clientWantsUsage();
         List<SseEvent> events = entry.streamed()
                 ? SseEvents.decode(entry.events())
-                : synthesizer.chunks(parse(entry.body()), request.endpoint() == Endpoint.CHAT_COMPLETIONS, usage);
+                : request.endpoint().streamFormat().synthesize(json, parse(entry.body()), usage);
         Multi<Buffer> stream = Multi.createFrom().iterable(events)
                 .select().where(event -> event.kind() != SseEvent.Kind.USAGE || usage)
                 .map(event -> wrap(event.raw()));
@@ -96,7 +93,8 @@ public class AnswerRenderer {
         if (status == CacheStatus.COALESCED) {
             headers.set("Age", "0");
         }
-        Multi<Buffer> stream = flight.read(request.clientWantsUsage(), streamDisconnects::increment);
+        Multi<Buffer> stream = flight.read(request.endpoint().streamFormat(), request.clientWantsUsage(),
+                streamDisconnects::increment);
         return new ProxyResult(200, headers, null, stream, status, new Served.Live(flight, status == CacheStatus.MISS ? 200 : null));
     }
 

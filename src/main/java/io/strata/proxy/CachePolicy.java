@@ -30,15 +30,24 @@ public class CachePolicy {
         return switch (endpoint) {
             case CHAT_COMPLETIONS -> config.ttl().chat();
             case COMPLETIONS -> config.ttl().completions();
+            case RESPONSES -> config.ttl().responses();
             case EMBEDDINGS -> config.ttl().embeddings();
             default -> config.ttl().models();
         };
     }
 
-    /** Only complete answers are stored: not content-filter refusals, not error bodies. */
-    static boolean storable(JsonNode answer) {
-        if (answer.has("error")) {
+    /**
+     * Only complete answers are stored: not error bodies, not content-filter refusals; for the
+     * Responses API only {@code status: "completed"} without a refusal in its output (not
+     * {@code incomplete}, {@code failed}, or a queued background response).
+     */
+    static boolean storable(Endpoint endpoint, JsonNode answer) {
+        JsonNode error = answer.get("error");
+        if (error != null && !error.isNull()) {
             return false;
+        }
+        if (endpoint == Endpoint.RESPONSES) {
+            return "completed".equals(answer.path("status").asText()) && !refuses(answer.path("output"));
         }
         for (JsonNode choice : answer.path("choices")) {
             if ("content_filter".equals(choice.path("finish_reason").asText())) {
@@ -48,15 +57,29 @@ public class CachePolicy {
         return true;
     }
 
+    private static boolean refuses(JsonNode output) {
+        for (JsonNode item : output) {
+            for (JsonNode part : item.path("content")) {
+                if ("refusal".equals(part.path("type").asText())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** The entry of a complete answer: the provider's bytes as received, its model and usage, its lifetimes. */
     CacheEntry entry(CacheKey key, byte[] bytes, JsonNode answer, Duration ttl, byte[] events, long nowMillis) {
         long expires = nowMillis + ttl.toMillis();
         JsonNode model = answer.get("model");
         JsonNode usage = answer.path("usage");
+        // completions report prompt/completion tokens, the Responses API input/output tokens
+        JsonNode input = usage.has("prompt_tokens") ? usage.get("prompt_tokens") : usage.path("input_tokens");
+        JsonNode output = usage.has("prompt_tokens") ? usage.path("completion_tokens") : usage.path("output_tokens");
         return new CacheEntry(key, bytes, nowMillis, expires, expires + staleGraceMillis,
                 model != null && model.isTextual() ? model.textValue() : null,
-                usage.path("prompt_tokens").asInt(CacheEntry.UNKNOWN),
-                usage.path("completion_tokens").asInt(usage.has("prompt_tokens") ? 0 : CacheEntry.UNKNOWN),
+                input.asInt(CacheEntry.UNKNOWN),
+                output.asInt(input.isNumber() ? 0 : CacheEntry.UNKNOWN),
                 events);
     }
 }

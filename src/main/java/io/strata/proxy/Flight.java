@@ -12,6 +12,7 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.strata.cache.CacheEntry;
 import io.strata.upstream.UpstreamResponse;
 import io.strata.upstream.sse.SseEvent;
+import io.strata.upstream.sse.StreamFormat;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -160,9 +161,9 @@ public final class Flight {
      * is left out unless the client asked for it. If the stream breaks, the client gets an
      * OpenAI-shaped error event before the end. Cancelling only detaches this client.
      */
-    Multi<Buffer> read(boolean includeUsage, Runnable onEarlyDisconnect) {
+    Multi<Buffer> read(StreamFormat format, boolean includeUsage, Runnable onEarlyDisconnect) {
         return Multi.createFrom().emitter(emitter -> {
-            Reader reader = new Reader(emitter, includeUsage);
+            Reader reader = new Reader(emitter, format, includeUsage, new AtomicInteger());
             synchronized (this) {
                 for (SseEvent event : events) {
                     reader.send(event);
@@ -192,16 +193,19 @@ public final class Flight {
     }
 
     /** One client reading the stream; events are wrapped, not copied. */
-    private record Reader(MultiEmitter<? super Buffer> emitter, boolean includeUsage) {
+    private record Reader(MultiEmitter<? super Buffer> emitter, StreamFormat format, boolean includeUsage, AtomicInteger sent) {
         void send(SseEvent event) {
             if (event.kind() != SseEvent.Kind.USAGE || includeUsage) {
+                if (event.kind() != SseEvent.Kind.OTHER) {
+                    sent.incrementAndGet();
+                }
                 emitter.emit(Buffer.buffer(Unpooled.wrappedBuffer(event.raw())));
             }
         }
 
         void end(Outcome outcome) {
             if (outcome instanceof Failed failed) {
-                emitter.emit(Buffer.buffer(StreamErrors.event(failed.failure())));
+                emitter.emit(Buffer.buffer(StreamErrors.event(format, failed.failure(), sent.get())));
             }
             emitter.complete();
         }

@@ -23,10 +23,10 @@ import io.strata.config.CacheConfig;
 import io.strata.observability.TokenAccounting;
 import io.strata.upstream.UpstreamResponse;
 import io.strata.upstream.UpstreamStreamCut;
-import io.strata.upstream.sse.CompletionAssembler;
 import io.strata.upstream.sse.SseEvent;
 import io.strata.upstream.sse.SseEvents;
 import io.strata.upstream.sse.SseSplitter;
+import io.strata.upstream.sse.StreamAssembler;
 
 /**
  * The work of a flight's leader, owned by the flight rather than by the client that started it:
@@ -121,7 +121,7 @@ public class FlightLeader {
     private Uni<Boolean> consumeStream(Flight flight, ProxyRequest request, CacheKey key, UpstreamResponse response, Landing landing) {
         flight.streamStarted(AnswerRenderer.reliedHeaders(response.headers()));
         SseSplitter splitter = new SseSplitter();
-        CompletionAssembler assembler = new CompletionAssembler(provider.json(), request.endpoint() == Endpoint.CHAT_COMPLETIONS);
+        StreamAssembler assembler = request.endpoint().streamFormat().assembler(provider.json());
         List<SseEvent> received = new ArrayList<>();
         return response.stream()
                 .onItem().transformToIterable(bytes -> splitter.feed(bytes.getBytes()))
@@ -153,7 +153,7 @@ public class FlightLeader {
         CacheEntry entry = policy.entry(key, bytes, answer, policy.ttl(request.endpoint(), request.directives()), events, now);
         accounting.billedByProvider(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
         flight.finish(new Flight.Answer(entry, providerHeaders, Flight.Source.PROVIDER));
-        if (!request.directives().allowsStore() || !CachePolicy.storable(answer)) {
+        if (!request.directives().allowsStore() || !CachePolicy.storable(request.endpoint(), answer)) {
             return false;
         }
         cache.writeBack(entry, now, () -> landing.done(true));
@@ -169,7 +169,7 @@ public class FlightLeader {
             }
             byte[] bytes = response.body().getBytes();
             JsonNode answer = provider.parseAnswer(bytes);
-            if (!CachePolicy.storable(answer)) {
+            if (!CachePolicy.storable(request.endpoint(), answer)) {
                 return false;
             }
             long now = clock.millis();

@@ -40,7 +40,8 @@ public class ProviderCalls {
     /** A streamed cache fill: the body asks for the usage chunk, so the stored entry has its usage. */
     Uni<UpstreamResponse> sendForStore(ProxyRequest request) {
         boolean streaming = request.clientStreams();
-        byte[] body = streaming ? StreamOptions.withIncludeUsage(request.rawBody(), request.body(), json) : request.rawBody();
+        byte[] body = streaming && request.endpoint().streamFormat().requestsUsage()
+                ? StreamOptions.withIncludeUsage(request.rawBody(), request.body(), json) : request.rawBody();
         return send(request, body, streaming);
     }
 

@@ -50,14 +50,14 @@ public class ProxyPipeline {
         this.enabled = config.enabled();
     }
 
-    /** A cacheable request (chat, completions, embeddings, models). */
+    /** A cacheable request (chat, completions, responses, embeddings, models). */
     public Uni<ProxyResult> cached(ProxyRequest request) {
         if (!enabled) {
             return uncached.passThrough(request);
         }
         CacheDirectives directives = request.directives();
         CacheKey key = keys.key(request.client().scope(), directives.namespace(), request.endpoint().id(), request.body());
-        if (directives.noStore()) {
+        if (directives.noStore() || !request.endpoint().cacheable(request.body())) {
             return directives.onlyIfCached() ? Uni.createFrom().item(notCached(request, key)) : uncached.direct(request, key);
         }
         long now = clock.millis();

@@ -40,11 +40,18 @@ public class RequestBodyParser {
         if (json == null || !json.isObject()) {
             throw StrataException.invalidRequest("invalid_json", null, "The request body must be a JSON object.");
         }
-        requireType(json, "model", JsonNode::isTextual, "a string", true);
+        // a Responses request may name a stored prompt instead of a model
+        requireType(json, "model", JsonNode::isTextual, "a string", endpoint != Endpoint.RESPONSES);
         switch (endpoint) {
             case CHAT_COMPLETIONS -> requireType(json, "messages", JsonNode::isArray, "an array", true);
             case COMPLETIONS -> requireType(json, "prompt", n -> n.isTextual() || n.isArray(), "a string or an array", false);
             case EMBEDDINGS -> requireType(json, "input", n -> n.isTextual() || n.isArray(), "a string or an array", true);
+            case RESPONSES -> {
+                requireType(json, "input", n -> n.isTextual() || n.isArray(), "a string or an array", false);
+                requireType(json, "instructions", JsonNode::isTextual, "a string", false);
+                requireType(json, "background", JsonNode::isBoolean, "a boolean", false);
+                requireType(json, "max_output_tokens", JsonNode::isIntegralNumber, "an integer", false);
+            }
             default -> {
             }
         }

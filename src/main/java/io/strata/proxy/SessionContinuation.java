@@ -5,6 +5,7 @@ import java.util.Map;
 
 import jakarta.inject.Singleton;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,11 +14,12 @@ import io.smallrye.mutiny.Uni;
 import io.strata.config.HistoryConfig;
 import io.strata.core.StrataException;
 import io.strata.history.Continuation;
+import io.strata.history.RecordContent;
 
 /**
- * X-Session-Continue: the session's stored turns go before the request's messages, so a client
- * resumes a conversation by sending only its new message. The history record keeps both the body
- * as received and the messages as sent.
+ * X-Session-Continue: the session's stored turns go before the request's messages (chat) or input
+ * items (responses), so a client resumes a conversation by sending only its new message. The
+ * history record keeps both the body as received and the prompt as sent.
  */
 @Singleton
 public class SessionContinuation {
@@ -34,9 +36,16 @@ public class SessionContinuation {
 
     /** @throws StrataException 400 when continuation does not apply to this request */
     public void check(ProxyRequest request) {
-        if (request.endpoint() != Endpoint.CHAT_COMPLETIONS) {
+        if (request.endpoint() != Endpoint.CHAT_COMPLETIONS && request.endpoint() != Endpoint.RESPONSES) {
             throw StrataException.invalidRequest("invalid_request", "X-Session-Continue",
-                    "X-Session-Continue applies to /v1/chat/completions only.");
+                    "X-Session-Continue applies to /v1/chat/completions and /v1/responses only.");
+        }
+        for (String providerState : new String[] { "previous_response_id", "conversation" }) {
+            JsonNode value = request.body().get(providerState);
+            if (value != null && !value.isNull()) {
+                throw StrataException.invalidRequest("invalid_request", "X-Session-Continue", "X-Session-Continue and '"
+                        + providerState + "' both name the conversation to continue: send one of them.");
+            }
         }
         if (request.context().sessionId() == null) {
             throw StrataException.invalidRequest("invalid_request", "X-Session-Id", "X-Session-Continue needs an X-Session-Id.");
@@ -50,18 +59,25 @@ public class SessionContinuation {
     /** The request with the stored turns placed first; fails with 503 history_unavailable when they cannot be read in time. */
     public Uni<ProxyRequest> continued(ProxyRequest request) {
         RequestContext context = request.context();
-        return continuation.turns(context.sessionId(), context.scope())
+        return continuation.turns(context.sessionId(), context.scope(), request.endpoint().id())
                 .ifNoItem().after(config.continuation().timeout()).fail()
                 .onFailure().transform(failure -> new StrataException(503, "server_error", "history_unavailable", null,
                         "The session's stored turns could not be read; retry, or send the whole conversation.", Map.of()))
                 .map(turns -> {
+                    boolean responses = request.endpoint() == Endpoint.RESPONSES;
                     ObjectNode sent = ((ObjectNode) request.body()).deepCopy();
                     ArrayNode messages = turns.deepCopy();
-                    messages.addAll((ArrayNode) request.body().get("messages"));
-                    sent.set("messages", messages);
+                    JsonNode own = request.body().get(responses ? "input" : "messages");
+                    if (own != null && own.isTextual()) {
+                        messages.addObject().put("role", "user").put("content", own.textValue());
+                    } else if (own != null && own.isArray()) {
+                        messages.addAll((ArrayNode) own);
+                    }
+                    sent.set(responses ? "input" : "messages", messages);
+                    JsonNode sentPrompt = responses ? RecordContent.promptOf(request.endpoint().id(), sent) : messages;
                     try {
                         return request.withBody(json.writeValueAsBytes(sent), sent,
-                                context.continued(request.rawBody(), request.body(), json.writeValueAsBytes(messages)));
+                                context.continued(request.rawBody(), request.body(), json.writeValueAsBytes(sentPrompt)));
                     } catch (IOException e) {
                         throw new IllegalStateException(e);
                     }

@@ -112,6 +112,8 @@ final class FakeProvider {
         boolean chat = request.path().endsWith("/chat/completions");
         if (scripted != null) {
             scripted.forEach(event -> events.add(String.valueOf(event)));
+        } else if (request.path().endsWith("/responses")) {
+            events.addAll(responseEvents(parsed, call));
         } else {
             String id = "chatcmpl-" + call;
             String[] pieces = { "answer", " #", Integer.toString(call) };
@@ -147,7 +149,8 @@ final class FakeProvider {
             request.response().end();
             return;
         }
-        request.response().write("data: " + events.get(index) + "\n\n");
+        String event = events.get(index);
+        request.response().write(event.startsWith("event:") ? event + "\n\n" : "data: " + event + "\n\n");
         if (delay > 0) {
             vertx.setTimer(delay, id -> sendEvents(request, events, index + 1, delay, cutAfter));
         } else {
@@ -166,9 +169,64 @@ final class FakeProvider {
                 .put("created", 1700000000).put("model", model).put("choices", new JsonArray().add(choice)).encode();
     }
 
+    /** A /v1/responses answer: one message spelling "answer #N", usage 11 + 7 tokens. */
+    static JsonObject response(JsonObject request, int call, String status, JsonArray output) {
+        return new JsonObject().put("id", "resp_" + call).put("object", "response").put("created_at", 1700000000 + call)
+                .put("status", status).put("error", null).put("incomplete_details", null)
+                .put("instructions", request.getValue("instructions")).put("metadata", new JsonObject())
+                .put("model", request.getString("model", "gpt-test") + "-2024-08-06").put("output", output)
+                .put("parallel_tool_calls", true).put("temperature", 1.0).put("top_p", 1.0).put("tool_choice", "auto")
+                .put("tools", new JsonArray()).put("previous_response_id", request.getValue("previous_response_id"))
+                .put("usage", status.equals("completed") ? new JsonObject().put("input_tokens", 11)
+                        .put("input_tokens_details", new JsonObject().put("cached_tokens", 0)).put("output_tokens", 7)
+                        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", 0)).put("total_tokens", 18) : null);
+    }
+
+    static JsonObject message(int call, String text) {
+        return new JsonObject().put("id", "msg_" + call).put("type", "message").put("status", "completed").put("role", "assistant")
+                .put("content", new JsonArray().add(new JsonObject().put("type", "output_text").put("text", text)
+                        .put("annotations", new JsonArray())));
+    }
+
+    /** The events of a streamed /v1/responses answer spelling "answer #N", named as the Responses API names them. */
+    private static List<String> responseEvents(JsonObject request, int call) {
+        List<JsonObject> events = new ArrayList<>();
+        JsonObject done = response(request, call, "completed", new JsonArray().add(message(call, "answer #" + call)));
+        JsonObject starting = response(request, call, "in_progress", new JsonArray());
+        String item = "msg_" + call;
+        events.add(new JsonObject().put("type", "response.created").put("response", starting));
+        events.add(new JsonObject().put("type", "response.in_progress").put("response", starting));
+        events.add(new JsonObject().put("type", "response.output_item.added").put("output_index", 0).put("item",
+                new JsonObject().put("id", item).put("type", "message").put("status", "in_progress").put("role", "assistant")
+                        .put("content", new JsonArray())));
+        events.add(new JsonObject().put("type", "response.content_part.added").put("item_id", item).put("output_index", 0)
+                .put("content_index", 0).put("part", new JsonObject().put("type", "output_text").put("text", "").put("annotations", new JsonArray())));
+        for (String piece : new String[] { "answer", " #", Integer.toString(call) }) {
+            events.add(new JsonObject().put("type", "response.output_text.delta").put("item_id", item).put("output_index", 0)
+                    .put("content_index", 0).put("delta", piece).put("logprobs", new JsonArray()));
+        }
+        JsonObject part = done.getJsonArray("output").getJsonObject(0).getJsonArray("content").getJsonObject(0);
+        events.add(new JsonObject().put("type", "response.output_text.done").put("item_id", item).put("output_index", 0)
+                .put("content_index", 0).put("text", part.getString("text")).put("logprobs", new JsonArray()));
+        events.add(new JsonObject().put("type", "response.content_part.done").put("item_id", item).put("output_index", 0)
+                .put("content_index", 0).put("part", part));
+        events.add(new JsonObject().put("type", "response.output_item.done").put("output_index", 0)
+                .put("item", done.getJsonArray("output").getJsonObject(0)));
+        events.add(new JsonObject().put("type", "response.completed").put("response", done));
+        List<String> framed = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            JsonObject event = events.get(i).put("sequence_number", i);
+            framed.add("event: " + event.getString("type") + "\ndata: " + event.encode());
+        }
+        return framed;
+    }
+
     private static JsonObject defaultAnswer(String path, Buffer body, int call) {
         JsonObject request = body.length() == 0 ? new JsonObject() : new JsonObject(body);
         String model = request.getString("model", "gpt-test");
+        if (path.endsWith("/responses")) {
+            return response(request, call, "completed", new JsonArray().add(message(call, "answer #" + call)));
+        }
         if (path.endsWith("/models")) {
             return new JsonObject().put("object", "list").put("data", new JsonArray()
                     .add(new JsonObject().put("id", "gpt-test").put("object", "model").put("created", 1).put("owned_by", "test")));

@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * streamed one: content, refusal, reasoning and tool-call deltas joined per choice, the finish
  * reasons, and the usage chunk. Not thread-safe: one per stream.
  */
-public final class CompletionAssembler {
+public final class CompletionAssembler implements StreamAssembler {
 
     private static final String[] TOP_LEVEL = { "id", "created", "model", "system_fingerprint", "service_tier" };
     private static final String[] TEXT_DELTAS = { "content", "refusal", "reasoning_content", "reasoning" };
@@ -34,7 +34,7 @@ public final class CompletionAssembler {
         this.top = json.createObjectNode();
     }
 
-    /** Takes one event; a chunk that is not JSON marks the answer broken. */
+    @Override
     public void accept(SseEvent event) {
         switch (event.kind()) {
             case DONE -> done = true;
@@ -45,7 +45,8 @@ public final class CompletionAssembler {
         }
     }
 
-    /** Whether the stream ended properly: [DONE] after at least one choice, every choice finished. */
+    /** [DONE] after at least one choice, every choice finished. */
+    @Override
     public boolean complete() {
         return done && !broken && !choices.isEmpty() && choices.values().stream().allMatch(c -> c.finishReason != null);
     }
@@ -73,7 +74,7 @@ public final class CompletionAssembler {
         }
     }
 
-    /** The assembled completion, shaped like the provider's non-streamed answer. */
+    @Override
     public ObjectNode assemble() {
         ObjectNode answer = json.createObjectNode();
         answer.set("id", top.path("id").isMissingNode() ? json.nullNode() : top.get("id"));

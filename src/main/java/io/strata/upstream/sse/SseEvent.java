@@ -27,4 +27,9 @@ public record SseEvent(byte[] raw, String data, Kind kind) {
     public static SseEvent ofJson(String json, Kind kind) {
         return new SseEvent(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8), json, kind);
     }
+
+    /** A named event carrying this JSON as its data, framed as the Responses API frames them ({@code event:} then {@code data:}). */
+    public static SseEvent named(String name, String json) {
+        return new SseEvent(("event: " + name + "\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8), json, Kind.CHUNK);
+    }
 }
