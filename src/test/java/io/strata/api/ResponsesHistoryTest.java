@@ -31,7 +31,7 @@ class ResponsesHistoryTest extends StrataTest {
     URI responsesUrl;
 
     private static JsonPath record(String requestId) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> given().header("Authorization", "Bearer sk-test-a")
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().header("Authorization", "Bearer sk-test-a")
                 .get("/v1/history/records/" + requestId).statusCode() == 200);
         return given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + requestId).jsonPath();
     }
