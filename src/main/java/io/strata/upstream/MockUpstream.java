@@ -16,14 +16,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.strata.upstream.sse.ResponseEventSynthesizer;
+import io.strata.upstream.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 /**
  * The built-in {@code mock} provider: deterministic answers derived from the request (the same
  * request always gets the same text), plausible usage figures, a configurable latency, SSE when
- * {@code stream: true}. A model named {@code mock-error-<status>} answers that status, so
- * applications can test their error handling through Strata.
+ * {@code stream: true}; chat completions, completions, responses, embeddings and models. Given
+ * tools it calls one, then answers with the tool's result; given a JSON schema it answers JSON
+ * that validates against it (see {@link MockReply}). A model named {@code mock-error-<status>}
+ * answers that status, so applications can test their error handling through Strata.
  */
 final class MockUpstream implements Upstream {
 
@@ -69,21 +73,26 @@ final class MockUpstream implements Upstream {
         return switch (path) {
             case "/chat/completions" -> completion(body, model, true);
             case "/completions" -> completion(body, model, false);
+            case "/responses" -> response(body, model);
             case "/embeddings" -> ok(embeddings(body, model));
             default -> error(404, "invalid_request_error", "Unknown request URL: " + path);
         };
     }
 
     private UpstreamResponse completion(JsonNode body, String model, boolean chat) {
-        String prompt = chat ? lastUserText(body.path("messages")) : textOf(body.path("prompt"));
+        JsonNode messages = body.path("messages");
+        String prompt = chat ? lastUserText(messages) : textOf(body.path("prompt"));
         String digest = digest(body);
-        String text = "Mock answer " + digest.substring(0, 8) + ": " + abbreviate(prompt, 200);
-        int promptTokens = tokens(chat ? body.path("messages").toString() : prompt);
-        int completionTokens = tokens(text);
+        String plain = "Mock answer " + digest.substring(0, 8) + ": " + abbreviate(prompt, 200);
+        MockReply reply = chat ? MockReply.decide(json, chatTools(body), body.get("tool_choice"), lastToolResult(messages),
+                chatFormat(body.get("response_format")), plain) : new MockReply(plain, null, null);
+        int promptTokens = tokens(chat ? messages.toString() : prompt);
+        int completionTokens = tokens(reply.isToolCall() ? reply.toolArguments() : reply.text());
         long created = System.currentTimeMillis() / 1000;
         String id = (chat ? "chatcmpl-mock-" : "cmpl-mock-") + digest.substring(0, 24);
+        String callId = "call_mock_" + digest.substring(0, 16);
         if (body.path("stream").asBoolean(false)) {
-            return streamed(id, created, model, text, chat, body.path("stream_options").path("include_usage").asBoolean(false),
+            return streamed(id, created, model, reply, callId, chat, body.path("stream_options").path("include_usage").asBoolean(false),
                     promptTokens, completionTokens);
         }
         ObjectNode answer = json.createObjectNode()
@@ -93,37 +102,54 @@ final class MockUpstream implements Upstream {
                 .put("model", model);
         ObjectNode choice = answer.putArray("choices").addObject().put("index", 0);
         if (chat) {
-            choice.putObject("message").put("role", "assistant").put("content", text).putNull("refusal");
+            ObjectNode message = choice.putObject("message").put("role", "assistant").put("content", reply.text());
+            message.putNull("refusal");
+            if (reply.isToolCall()) {
+                message.putArray("tool_calls").addObject().put("id", callId).put("type", "function").putObject("function")
+                        .put("name", reply.toolName()).put("arguments", reply.toolArguments());
+            }
         } else {
-            choice.put("text", text);
+            choice.put("text", reply.text());
         }
-        choice.putNull("logprobs").put("finish_reason", "stop");
+        choice.putNull("logprobs").put("finish_reason", reply.isToolCall() ? "tool_calls" : "stop");
         usage(answer.putObject("usage"), promptTokens, completionTokens);
         answer.put("system_fingerprint", "fp_strata_mock");
         return ok(answer);
     }
 
-    private UpstreamResponse streamed(String id, long created, String model, String text, boolean chat, boolean includeUsage,
-            int promptTokens, int completionTokens) {
-        List<String> sse = new ArrayList<>();
+    private UpstreamResponse streamed(String id, long created, String model, MockReply reply, String callId, boolean chat,
+            boolean includeUsage, int promptTokens, int completionTokens) {
         String object = chat ? "chat.completion.chunk" : "text_completion";
-        String[] words = text.split("(?<= )");
-        for (int i = -1; i <= words.length; i++) {
+        List<ObjectNode> deltas = new ArrayList<>();
+        if (reply.isToolCall()) {
+            ObjectNode first = json.createObjectNode().put("role", "assistant");
+            first.putNull("content");
+            first.putArray("tool_calls").addObject().put("index", 0).put("id", callId).put("type", "function")
+                    .putObject("function").put("name", reply.toolName()).put("arguments", "");
+            deltas.add(first);
+            ObjectNode arguments = json.createObjectNode();
+            arguments.putArray("tool_calls").addObject().put("index", 0).putObject("function").put("arguments", reply.toolArguments());
+            deltas.add(arguments);
+        } else {
+            deltas.add(json.createObjectNode().put("role", "assistant").put("content", ""));
+            for (String word : reply.text().split("(?<= )")) {
+                deltas.add(json.createObjectNode().put("content", word));
+            }
+        }
+        deltas.add(json.createObjectNode());
+        List<String> sse = new ArrayList<>();
+        for (int i = 0; i < deltas.size(); i++) {
             ObjectNode chunk = json.createObjectNode().put("id", id).put("object", object).put("created", created).put("model", model);
             ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+            ObjectNode delta = deltas.get(i);
             if (chat) {
-                ObjectNode delta = choice.putObject("delta");
-                if (i == -1) {
-                    delta.put("role", "assistant").put("content", "");
-                } else if (i < words.length) {
-                    delta.put("content", words[i]);
-                }
+                choice.set("delta", delta);
             } else {
-                choice.put("text", i >= 0 && i < words.length ? words[i] : "");
+                choice.put("text", delta.path("content").asText(""));
             }
             choice.putNull("logprobs");
-            if (i == words.length) {
-                choice.put("finish_reason", "stop");
+            if (i == deltas.size() - 1) {
+                choice.put("finish_reason", reply.isToolCall() ? "tool_calls" : "stop");
             } else {
                 choice.putNull("finish_reason");
             }
@@ -139,12 +165,110 @@ final class MockUpstream implements Upstream {
             sse.add("data: " + chunk + "\n\n");
         }
         sse.add("data: [DONE]\n\n");
+        return streaming(sse);
+    }
+
+    /** /v1/responses: one message, or one function call, in the Responses API's shape; streamed as named events. */
+    private UpstreamResponse response(JsonNode body, String model) {
+        JsonNode input = body.path("input");
+        String prompt = input.isTextual() ? input.textValue() : lastUserText(input);
+        String digest = digest(body);
+        String plain = "Mock answer " + digest.substring(0, 8) + ": " + abbreviate(prompt, 200);
+        List<JsonNode> tools = new ArrayList<>();
+        for (JsonNode tool : body.path("tools")) {
+            if ("function".equals(tool.path("type").asText())) {
+                tools.add(tool);
+            }
+        }
+        MockReply reply = MockReply.decide(json, tools, body.get("tool_choice"), lastFunctionOutput(input),
+                body.path("text").get("format"), plain);
+        ObjectNode response = json.createObjectNode().put("id", "resp_mock_" + digest.substring(0, 24)).put("object", "response")
+                .put("created_at", System.currentTimeMillis() / 1000).put("status", "completed");
+        response.putNull("error");
+        response.putNull("incomplete_details");
+        response.set("instructions", body.path("instructions").isTextual() ? body.get("instructions") : json.nullNode());
+        response.set("max_output_tokens", body.path("max_output_tokens").isNumber() ? body.get("max_output_tokens") : json.nullNode());
+        response.put("model", model);
+        ObjectNode item = response.putArray("output").addObject();
+        if (reply.isToolCall()) {
+            item.put("id", "fc_mock_" + digest.substring(0, 16)).put("type", "function_call").put("status", "completed")
+                    .put("arguments", reply.toolArguments()).put("call_id", "call_mock_" + digest.substring(0, 16))
+                    .put("name", reply.toolName());
+        } else {
+            ObjectNode part = item.put("id", "msg_mock_" + digest.substring(0, 16)).put("type", "message").put("status", "completed")
+                    .put("role", "assistant").putArray("content").addObject().put("type", "output_text").put("text", reply.text());
+            part.putArray("annotations");
+            part.putArray("logprobs");
+        }
+        response.put("parallel_tool_calls", body.path("parallel_tool_calls").asBoolean(true));
+        response.set("previous_response_id", body.path("previous_response_id").isTextual() ? body.get("previous_response_id") : json.nullNode());
+        response.putObject("reasoning").putNull("effort").putNull("summary");
+        response.put("store", body.path("store").asBoolean(true));
+        response.put("temperature", body.path("temperature").asDouble(1.0));
+        if (body.path("text").isObject()) {
+            response.set("text", body.get("text"));
+        } else {
+            response.putObject("text").putObject("format").put("type", "text");
+        }
+        response.set("tool_choice", body.has("tool_choice") ? body.get("tool_choice") : json.getNodeFactory().textNode("auto"));
+        response.set("tools", body.path("tools").isArray() ? body.get("tools") : json.createArrayNode());
+        response.put("top_p", body.path("top_p").asDouble(1.0));
+        response.put("truncation", body.path("truncation").asText("disabled"));
+        int inputTokens = tokens(body.path("instructions").asText("") + " " + input);
+        int outputTokens = tokens(reply.isToolCall() ? reply.toolArguments() : reply.text());
+        ObjectNode usage = response.putObject("usage").put("input_tokens", inputTokens);
+        usage.putObject("input_tokens_details").put("cached_tokens", 0);
+        usage.put("output_tokens", outputTokens);
+        usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+        usage.put("total_tokens", inputTokens + outputTokens);
+        response.putNull("user");
+        response.set("metadata", body.path("metadata").isObject() ? body.get("metadata") : json.createObjectNode());
+        if (!body.path("stream").asBoolean(false)) {
+            return ok(response);
+        }
+        List<String> sse = new ArrayList<>();
+        for (SseEvent event : ResponseEventSynthesizer.wordByWord(json).events(response)) {
+            sse.add(new String(event.raw(), StandardCharsets.UTF_8));
+        }
+        return streaming(sse);
+    }
+
+    private UpstreamResponse streaming(List<String> sse) {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "text/event-stream");
         Multi<Buffer> events = Multi.createFrom().iterable(sse).map(Buffer::buffer);
         if (!chunkDelay.isZero()) {
             events = events.onItem().call(event -> Uni.createFrom().voidItem().onItem().delayIt().by(chunkDelay));
         }
         return new UpstreamResponse(200, headers, null, events);
+    }
+
+    /** The function tools of a chat request, as {@code {"name","parameters"}}. */
+    private static List<JsonNode> chatTools(JsonNode body) {
+        List<JsonNode> tools = new ArrayList<>();
+        for (JsonNode tool : body.path("tools")) {
+            if (tool.path("function").isObject()) {
+                tools.add(tool.get("function"));
+            }
+        }
+        return tools;
+    }
+
+    /** A chat {@code response_format} in the Responses API's {@code text.format} shape ({@code schema} at its top). */
+    private JsonNode chatFormat(JsonNode responseFormat) {
+        if (responseFormat == null || !"json_schema".equals(responseFormat.path("type").asText())) {
+            return responseFormat;
+        }
+        return json.createObjectNode().put("type", "json_schema").set("schema", responseFormat.path("json_schema").path("schema"));
+    }
+
+    private static String lastToolResult(JsonNode messages) {
+        JsonNode last = messages.size() == 0 ? null : messages.get(messages.size() - 1);
+        return last != null && "tool".equals(last.path("role").asText()) ? textOf(last.path("content")) : null;
+    }
+
+    private static String lastFunctionOutput(JsonNode input) {
+        JsonNode last = input.isArray() && input.size() > 0 ? input.get(input.size() - 1) : null;
+        return last != null && "function_call_output".equals(last.path("type").asText()) ? textOf(last.path("output")) : null;
     }
 
     private ObjectNode embeddings(JsonNode body, String model) {

@@ -18,9 +18,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class ResponseEventSynthesizer {
 
     private final ObjectMapper json;
+    private final boolean wordByWord;
 
     public ResponseEventSynthesizer(ObjectMapper json) {
+        this(json, false);
+    }
+
+    private ResponseEventSynthesizer(ObjectMapper json, boolean wordByWord) {
         this.json = json;
+        this.wordByWord = wordByWord;
+    }
+
+    /** A synthesiser that sends output text one word per delta, as a provider streams it. */
+    public static ResponseEventSynthesizer wordByWord(ObjectMapper json) {
+        return new ResponseEventSynthesizer(json, true);
     }
 
     public List<SseEvent> events(JsonNode response) {
@@ -107,9 +118,11 @@ public final class ResponseEventSynthesizer {
                 out.add("response.refusal.done", part(index, itemId, part).put("refusal", refusal));
             } else if (partType.equals("output_text")) {
                 String text = whole.path("text").asText("");
-                ObjectNode delta = part(index, itemId, part).put("delta", text);
-                delta.putArray("logprobs");
-                out.add("response.output_text.delta", delta);
+                for (String piece : wordByWord ? text.split("(?<= )") : new String[] { text }) {
+                    ObjectNode delta = part(index, itemId, part).put("delta", piece);
+                    delta.putArray("logprobs");
+                    out.add("response.output_text.delta", delta);
+                }
                 JsonNode annotations = whole.path("annotations");
                 for (int a = 0; a < annotations.size(); a++) {
                     out.add("response.output_text.annotation.added", part(index, itemId, part).put("annotation_index", a)
