@@ -48,17 +48,13 @@ public interface CacheConfig {
 
     /** Default time to live per endpoint, when the request sends no X-Cache-TTL. */
     interface Ttl {
-        /** /v1/chat/completions. */
+        /** /v1/chat/completions, and /v1/responses (the same kind of answer). */
         @WithDefault("1h")
         Duration chat();
 
         /** /v1/completions. */
         @WithDefault("1h")
         Duration completions();
-
-        /** /v1/responses. */
-        @WithDefault("1h")
-        Duration responses();
 
         /** /v1/embeddings: deterministic, so long. */
         @WithDefault("7d")

@@ -28,9 +28,8 @@ public class CachePolicy {
             return directives.ttl();
         }
         return switch (endpoint) {
-            case CHAT_COMPLETIONS -> config.ttl().chat();
+            case CHAT_COMPLETIONS, RESPONSES -> config.ttl().chat();
             case COMPLETIONS -> config.ttl().completions();
-            case RESPONSES -> config.ttl().responses();
             case EMBEDDINGS -> config.ttl().embeddings();
             default -> config.ttl().models();
         };
