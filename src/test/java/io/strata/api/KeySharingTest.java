@@ -85,12 +85,12 @@ class KeySharingTest extends StrataTest {
         String body = "{\"model\":\"gpt-test\",\"input\":\"" + uniquePrompt() + "\"}";
         for (int i = 0; i < 2; i++) {
             Response response = given().header("Authorization", "Bearer sk-x").contentType("application/json").body(body)
-                    .post("/v1/responses?trace=1");
+                    .post("/v1/moderations?trace=1");
             response.then().statusCode(200);
             assertEquals("BYPASS", status(response));
         }
         assertEquals(2, Provider.calls());
-        assertEquals("/v1/responses?trace=1", Provider.requests().get(0).path());
+        assertEquals("/v1/moderations?trace=1", Provider.requests().get(0).path());
         assertArrayEquals(body.getBytes(StandardCharsets.UTF_8), Provider.requests().get(1).body());
     }
 

@@ -97,6 +97,20 @@ class ResponsesCacheTest extends StrataTest {
     }
 
     @Test
+    void moneySavedIsCountedFromTheResponsesUsageAndTheModelsPrice() {
+        String body = "{\"model\":\"gpt-4o-mini\",\"input\":\"" + uniquePrompt() + "\"}";
+        double billed = registry.counter("strata.cost.billed.usd").count();
+        Response miss = respond(body);
+        assertEquals("gpt-4o-mini-2024-08-06", miss.jsonPath().getString("model"));
+        double perAnswer = (11 * 0.15 + 7 * 0.60) / 1_000_000;
+        assertEquals(billed + perAnswer, registry.counter("strata.cost.billed.usd").count(), 1e-12);
+        awaitInL1(miss.header("X-Cache-Key"));
+        double saved = registry.counter("strata.cost.saved.usd").count();
+        assertEquals("HIT-L1", status(respond(body)));
+        assertEquals(saved + perAnswer, registry.counter("strata.cost.saved.usd").count(), 1e-12);
+    }
+
+    @Test
     void fieldsThatCannotChangeTheAnswerShareTheEntryAndTheConversationStateDoesNot() {
         String prompt = uniquePrompt();
         String base = "{\"model\":\"gpt-test\",\"input\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
