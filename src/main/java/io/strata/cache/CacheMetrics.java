@@ -46,6 +46,12 @@ public class CacheMetrics {
         for (String outcome : new String[] { "stored", "promoted", "failed", "skipped", "dropped" }) {
             writeBackCounter(outcome);
         }
+        for (String outcome : new String[] { "hit", "miss" }) {
+            lookupTimer(Layer.L1, outcome);
+        }
+        for (String outcome : new String[] { "hit", "stale", "miss" }) {
+            lookupTimer(Layer.L2, outcome);
+        }
         for (CacheStatus status : CacheStatus.values()) {
             for (String endpoint : new String[] { "chat.completions", "completions", "embeddings", "models" }) {
                 requestCounter(endpoint, status);
@@ -84,10 +90,14 @@ public class CacheMetrics {
 
     /** strata_cache_lookup_seconds{layer,outcome}: latency of one layer's lookup. */
     public void lookup(Layer layer, String outcome, long nanos) {
-        lookupTimers.get(layer).computeIfAbsent(outcome, o -> Timer.builder("strata.cache.lookup")
+        lookupTimer(layer, outcome).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private Timer lookupTimer(Layer layer, String outcome) {
+        return lookupTimers.get(layer).computeIfAbsent(outcome, o -> Timer.builder("strata.cache.lookup")
                 .description("Cache lookup latency per layer")
                 .tag("layer", layer.tag()).tag("outcome", o)
-                .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                .register(registry));
     }
 
     /** strata_cache_layer_failures_total{layer,operation}: errors and timeouts answered as misses. */

@@ -24,6 +24,13 @@ public class UpstreamMetrics {
 
     public UpstreamMetrics(MeterRegistry registry) {
         this.registry = registry;
+        // the series the dashboard queries exist from the start, at zero
+        for (String reason : new String[] { "rate_limit", "bulkhead", "circuit_open", "timeout" }) {
+            rejectedCounter(reason);
+        }
+        retriesCounter();
+        timer("200");
+        timer("error");
     }
 
     /** strata_upstream_seconds{status}: one attempt that got an HTTP answer. */
@@ -38,15 +45,23 @@ public class UpstreamMetrics {
 
     /** strata_upstream_rejected_total{reason}: calls the guard refused or cut (rate_limit, bulkhead, circuit_open, timeout). */
     public void rejected(String reason) {
-        counters.computeIfAbsent("rej|" + reason, k -> Counter.builder("strata.upstream.rejected")
+        rejectedCounter(reason).increment();
+    }
+
+    private Counter rejectedCounter(String reason) {
+        return counters.computeIfAbsent("rej|" + reason, k -> Counter.builder("strata.upstream.rejected")
                 .description("Upstream calls refused or cut by the fault-tolerance guard")
-                .tag("reason", reason).register(registry)).increment();
+                .tag("reason", reason).register(registry));
     }
 
     /** strata_upstream_retries_total. */
     public void retried() {
-        counters.computeIfAbsent("retry", k -> Counter.builder("strata.upstream.retries")
-                .description("Upstream attempts retried").register(registry)).increment();
+        retriesCounter().increment();
+    }
+
+    private Counter retriesCounter() {
+        return counters.computeIfAbsent("retry", k -> Counter.builder("strata.upstream.retries")
+                .description("Upstream attempts retried").register(registry));
     }
 
     /** strata_upstream_circuit_state: 0 closed, 1 half-open, 2 open. */
