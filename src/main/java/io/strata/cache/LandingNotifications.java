@@ -28,6 +28,10 @@ import io.vertx.redis.client.ResponseType;
  * per instance hands the message to the waiters of that key. A waiter subscribes first, then
  * looks at L1 once, then waits: an answer that lands in between is never missed, and nobody polls.
  * When the subscriber connection is lost every waiter is woken to go on alone.
+ * <p>
+ * The instance holds one pattern subscription to every key's channel, made once, rather than one
+ * per waited key: a Redis Cluster client sends a (un)subscription to any node, so per-key ones
+ * would leak on the node that did not get the unsubscription; a publication reaches every node.
  */
 @Singleton
 public class LandingNotifications {
@@ -57,16 +61,16 @@ public class LandingNotifications {
             return Uni.createFrom().completionStage(landed);
         }
 
-        /** Stops waiting (the last waiter of a key unsubscribes it). */
+        /** Stops waiting. */
         public void cancel() {
             forget(this);
         }
     }
 
     private final Redis client;
-    /** Waiters by channel, and each channel's subscription; guarded by this. */
+    /** Waiters by channel, and the pattern subscription; guarded by this. */
     private final Map<String, List<Waiter>> waiters = new HashMap<>();
-    private final Map<String, Future<Void>> subscriptions = new HashMap<>();
+    private Future<Void> subscription;
     private Future<RedisConnection> subscriber;
 
     public LandingNotifications(Redis client) {
@@ -85,8 +89,19 @@ public class LandingNotifications {
             Future<Void> subscribed;
             synchronized (this) {
                 waiters.computeIfAbsent(channel, c -> new ArrayList<>()).add(waiter);
-                subscribed = subscriptions.computeIfAbsent(channel, c -> subscriberConnection()
-                        .compose(connection -> connection.send(Request.cmd(Command.SUBSCRIBE).arg(c))).mapEmpty());
+                if (subscription == null) {
+                    Future<Void> subscribing = subscriberConnection()
+                            .compose(connection -> connection.send(Request.cmd(Command.PSUBSCRIBE).arg(CHANNEL_PREFIX + "*"))).mapEmpty();
+                    subscription = subscribing;
+                    subscribing.onFailure(failure -> {
+                        synchronized (this) {
+                            if (subscription == subscribing) {
+                                subscription = null;
+                            }
+                        }
+                    });
+                }
+                subscribed = subscription;
             }
             return subscribed.map(v -> waiter).onFailure(failure -> {
                 LOG.debugf("Landing notifications unavailable: %s", failure.toString());
@@ -122,57 +137,35 @@ public class LandingNotifications {
                 return;
             }
             subscriber = null;
+            subscription = null;
             waiters.values().forEach(woken::addAll);
             waiters.clear();
-            subscriptions.clear();
         }
         IllegalStateException lost = new IllegalStateException("Redis subscriber connection lost");
         woken.forEach(waiter -> waiter.landed.completeExceptionally(lost));
     }
 
+    /** A pattern message: pmessage, pattern, channel, payload. Landings nobody here waits for are ignored. */
     private void dispatch(Response message) {
         if (message == null || (message.type() != ResponseType.PUSH && message.type() != ResponseType.MULTI)
-                || message.size() < 3 || !"message".equals(message.get(0).toString())) {
+                || message.size() < 4 || !"pmessage".equals(message.get(0).toString())) {
             return;
         }
-        String channel = message.get(1).toString();
-        Landing landing = Landing.STORED.name().equals(message.get(2).toString()) ? Landing.STORED : Landing.ABANDONED;
+        String channel = message.get(2).toString();
+        Landing landing = Landing.STORED.name().equals(message.get(3).toString()) ? Landing.STORED : Landing.ABANDONED;
         List<Waiter> landed;
         synchronized (this) {
             landed = waiters.remove(channel);
-            subscriptions.remove(channel);
         }
-        unsubscribe(channel);
         if (landed != null) {
             landed.forEach(waiter -> waiter.landed.complete(landing));
         }
     }
 
-    private void forget(Waiter waiter) {
-        boolean last;
-        synchronized (this) {
-            List<Waiter> list = waiters.get(waiter.channel);
-            if (list == null || !list.remove(waiter)) {
-                return;
-            }
-            last = list.isEmpty();
-            if (last) {
-                waiters.remove(waiter.channel);
-                subscriptions.remove(waiter.channel);
-            }
-        }
-        if (last) {
-            unsubscribe(waiter.channel);
-        }
-    }
-
-    private void unsubscribe(String channel) {
-        Future<RedisConnection> connection;
-        synchronized (this) {
-            connection = subscriber;
-        }
-        if (connection != null && connection.succeeded()) {
-            connection.result().send(Request.cmd(Command.UNSUBSCRIBE).arg(channel));
+    private synchronized void forget(Waiter waiter) {
+        List<Waiter> list = waiters.get(waiter.channel);
+        if (list != null && list.remove(waiter) && list.isEmpty()) {
+            waiters.remove(waiter.channel);
         }
     }
 

@@ -18,7 +18,12 @@ import io.strata.core.Deadlines;
  * skipped for a while (a small circuit breaker) so a dead server is not hammered on every request.
  * The timeout is a {@link Deadlines} one: a reply that waits behind Strata's own work is not a
  * failure of the layer; and an operation that still times out while other operations of the layer
- * succeed is a miss counted as late, not a failure (the layer is alive).
+ * succeed is a miss counted as late, not a failure (the layer is alive). Likewise the layer is
+ * only skipped when it answered nothing within its timeout: a Redis Cluster that lost one master
+ * fails that master's share of the operations while the others answer, and skipping the whole
+ * layer would turn a third of the keys' failure into all of them: the breaker opens after the
+ * threshold of consecutive failures only if no operation succeeded in the last second (or since
+ * the last pause).
  */
 public final class LayerGuard {
 
@@ -35,6 +40,10 @@ public final class LayerGuard {
     private final AtomicLong openUntilMillis = new AtomicLong();
     /** When an operation of this layer last succeeded: a timed-out one is the layer's fault only if none did since it was sent. */
     private volatile long lastAnswerNanos;
+    /** When the layer was last let through again after a pause (or created). */
+    private volatile long closedAtNanos = System.nanoTime();
+    /** A layer that answered anything this recently (and since its last pause) is alive, if partly failing. */
+    private static final long LIVENESS_WINDOW_NANOS = 1_000_000_000L;
 
     public LayerGuard(Layer layer, Deadlines deadlines, Duration timeout, int failureThreshold, Duration openFor, CacheMetrics metrics,
             InstantSource clock) {
@@ -45,6 +54,7 @@ public final class LayerGuard {
         this.openForMillis = openFor.toMillis();
         this.metrics = metrics;
         this.clock = clock;
+        this.lastAnswerNanos = System.nanoTime() - Long.MAX_VALUE / 2; // "never answered", overflow-safe
         metrics.registerLayerState(layer, this::isOpen);
     }
 
@@ -92,9 +102,11 @@ public final class LayerGuard {
         if (clock.millis() < until) {
             return true;
         }
-        // The pause is over: close again and let requests through as trials. The failure count was
-        // left one short of the threshold, so a single failed trial re-opens the breaker.
-        openUntilMillis.compareAndSet(until, 0);
+        // The pause is over: let requests through as trials. Until one of them succeeds the layer
+        // counts as dead, so the threshold of failed trials re-opens it.
+        if (openUntilMillis.compareAndSet(until, 0)) {
+            closedAtNanos = System.nanoTime();
+        }
         return false;
     }
 
@@ -108,12 +120,14 @@ public final class LayerGuard {
     private void recordFailure(String operation, Throwable failure) {
         metrics.layerFailed(layer, operation);
         int failures = consecutiveFailures.incrementAndGet();
-        if (failures >= failureThreshold) {
+        long sinceAnswer = System.nanoTime() - lastAnswerNanos;
+        boolean alive = lastAnswerNanos - closedAtNanos > 0 && sinceAnswer < LIVENESS_WINDOW_NANOS;
+        if (failures >= failureThreshold && !alive) {
             long until = clock.millis() + openForMillis;
             if (openUntilMillis.getAndSet(until) == 0) {
                 LOG.warnf("Cache layer %s is failing (%s); skipping it for %d ms", layer.tag(), describe(failure), openForMillis);
             }
-            consecutiveFailures.set(failureThreshold - 1); // after the pause, one more failure re-opens
+            consecutiveFailures.set(0);
         } else {
             LOG.debugf("Cache layer %s %s failed: %s", layer.tag(), operation, describe(failure));
         }

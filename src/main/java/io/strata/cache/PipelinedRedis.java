@@ -21,6 +21,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisCluster;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -32,6 +34,10 @@ import io.vertx.redis.client.Response;
  * keeps all its connections on the loop it was created on, so each loop gets its own client, made
  * by Quarkus' factory from the same {@code quarkus.redis.*} configuration (standalone, Sentinel or
  * cluster alike). Off the event loop the pooled default client is used.
+ * <p>
+ * On a Redis Cluster a turn's commands are sent one by one (a pipelined batch must stay on one
+ * node, and the keys of one turn are spread over all of them), and a connection that lost one
+ * node is kept while a new one is opened: the other nodes' slots go on answering.
  */
 @Singleton
 public class PipelinedRedis {
@@ -40,20 +46,42 @@ public class PipelinedRedis {
     private final List<Redis> perLoopClients = new CopyOnWriteArrayList<>();
     private final EventLoopConnections<RedisConnection> connections;
     private final ThreadLocal<Batch> batches = ThreadLocal.withInitial(Batch::new);
+    private final boolean cluster;
+    /** The Vert.x cluster client itself (the injected one is wrapped), for commands sent to every master; null when not a cluster. */
+    private final Redis maintenance;
 
     public PipelinedRedis(Redis pooled, Vertx vertx, TlsConfigurationRegistry tls, ProxyConfigurationRegistry proxies) {
         this.pooled = pooled;
         RedisConfig config = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigMapping(RedisConfig.class);
+        this.cluster = config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME).clientType() == RedisClientType.CLUSTER;
         ThreadLocal<Redis> loopClient = ThreadLocal.withInitial(() -> {
             Redis client = VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
                     config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies);
             perLoopClients.add(client);
             return client;
         });
+        this.maintenance = cluster ? VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
+                config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies) : null;
         this.connections = new EventLoopConnections<>(() -> loopClient.get().connect(), (connection, broken) -> {
             connection.exceptionHandler(failure -> broken.run());
             connection.endHandler(ended -> broken.run());
-        });
+        }, cluster, RedisConnection::close);
+    }
+
+    /** Whether the configured Redis is a cluster (quarkus.redis.client-type=cluster). */
+    public boolean cluster() {
+        return cluster;
+    }
+
+    /**
+     * Sends the command to every master (one reply each) on a cluster, to the server otherwise;
+     * fails when a master does not answer.
+     */
+    public Uni<List<Response>> onEveryMaster(Request request) {
+        if (!cluster) {
+            return VertxFutures.uni(() -> pooled.send(request)).map(List::of);
+        }
+        return VertxFutures.uni(() -> RedisCluster.create(maintenance).onAllMasterNodes(request));
     }
 
     /** Sends the command when subscribed; a null reply is an item of null. */
@@ -88,8 +116,11 @@ public class PipelinedRedis {
         batch.replies = new ArrayList<>();
         batch.scheduled = false;
         Future<RedisConnection> connection = connections.current();
-        if (requests.size() == 1) {
-            connection.compose(open -> open.send(requests.get(0))).onComplete(replies.get(0));
+        if (requests.size() == 1 || cluster) {
+            for (int i = 0; i < requests.size(); i++) {
+                Request request = requests.get(i);
+                connection.compose(open -> open.send(request)).onComplete(replies.get(i));
+            }
             return;
         }
         connection.compose(open -> open.batch(requests)).onComplete(result -> {
@@ -112,5 +143,8 @@ public class PipelinedRedis {
 
     void stop(@Observes ShutdownEvent event) {
         perLoopClients.forEach(Redis::close);
+        if (maintenance != null) {
+            maintenance.close();
+        }
     }
 }

@@ -10,6 +10,7 @@ import io.quarkus.redis.datasource.keys.KeyScanArgs;
 import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
+import io.strata.core.VertxFutures;
 import io.strata.config.CacheConfig;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -54,12 +55,25 @@ public class RedisLayer {
                 .arg(CacheEntryCodec.encode(entry))).map(true);
     }
 
-    /** Entries (by a SCAN of the prefix, capped) and the memory Redis reports for the whole server. */
+    /**
+     * Entries (by a SCAN of the prefix, capped) and the memory Redis reports, summed over every
+     * master of a cluster. Always approximate: entries expire while they are counted.
+     */
     public Uni<LayerStats> stats(int maxScanned) {
-        var cursor = keys.scan(new KeyScanArgs().match(prefix + "*").count(1000));
-        return cursor.toMulti().select().first(maxScanned).collect().with(Collectors.counting())
-                .chain(count -> redis.execute("INFO", "memory").map(info -> new LayerStats(Layer.L1.tag(), true, count,
-                        usedMemory(info.toString()), true)));
+        Uni<Long> entries = pipelined.cluster() ? clusterEntries(maxScanned) : keys.scan(new KeyScanArgs().match(prefix + "*").count(1000))
+                .toMulti().select().first(maxScanned).collect().with(Collectors.counting());
+        return entries.chain(count -> pipelined.onEveryMaster(Request.cmd(Command.INFO).arg("memory"))
+                .map(infos -> new LayerStats(Layer.L1.tag(), true, count,
+                        infos.stream().mapToLong(info -> Math.max(0, usedMemory(info.toString()))).sum(), true)));
+    }
+
+    /**
+     * One SCAN per master that looks at up to {@code maxScanned} of its keys: a cluster client
+     * sends a keyless command to any node, so a cursor cannot be followed across calls.
+     */
+    private Uni<Long> clusterEntries(int maxScanned) {
+        return pipelined.onEveryMaster(Request.cmd(Command.SCAN).arg(0).arg("MATCH").arg(prefix + "*").arg("COUNT").arg(maxScanned))
+                .map(pages -> pages.stream().mapToLong(page -> page.get(1).size()).sum());
     }
 
     private static long usedMemory(String info) {
@@ -71,12 +85,19 @@ public class RedisLayer {
         return -1;
     }
 
-    /** Deletes these keys; answers how many existed. */
+    /**
+     * Deletes these keys, one command each (keys of a cluster live on different nodes, and a
+     * lost node must cost only its own keys); answers how many existed. Callers bound the list.
+     */
     public Uni<Integer> deleteAll(List<String> hexKeys) {
         if (hexKeys.isEmpty()) {
             return Uni.createFrom().item(0);
         }
-        return keys.del(hexKeys.stream().map(k -> prefix + k).toArray(String[]::new));
+        return VertxFutures.uni(() -> {
+            List<Future<Boolean>> deletes = new java.util.ArrayList<>(hexKeys.size());
+            hexKeys.forEach(key -> deletes.add(delete(key).otherwise(false)));
+            return Future.join(deletes).map(all -> (int) deletes.stream().filter(Future::result).count());
+        });
     }
 
     public Future<Boolean> delete(String hexKey) {

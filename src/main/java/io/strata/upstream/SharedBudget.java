@@ -7,9 +7,11 @@ import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
+import io.strata.cache.PipelinedRedis;
 import io.strata.config.UpstreamConfig;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 
 /**
  * The provider budget shared by all instances: requests and tokens per minute, counted
@@ -17,6 +19,8 @@ import io.strata.config.UpstreamConfig;
  * for the current minute, or is refused with the seconds until the next; {@link #settle} replaces
  * the estimate by the usage the provider reported. When Redis does not answer in time the call
  * goes ahead: a cache-side outage must not stop traffic the per-instance limit still bounds.
+ * Both counters of a minute share a hash tag ({@code strata:budget:{<minute>}:req|tok}), so the
+ * script's keys are in one slot of a Redis Cluster.
  */
 @Singleton
 public class SharedBudget {
@@ -40,13 +44,13 @@ public class SharedBudget {
 
     static final String KEY_PREFIX = "strata:budget:";
 
-    private final ReactiveRedisDataSource redis;
+    private final PipelinedRedis redis;
     private final UpstreamConfig.Budget config;
     private final Counter granted;
     private final Counter refused;
     private final Counter unavailable;
 
-    public SharedBudget(ReactiveRedisDataSource redis, UpstreamConfig upstream, MeterRegistry registry) {
+    public SharedBudget(PipelinedRedis redis, UpstreamConfig upstream, MeterRegistry registry) {
         this.redis = redis;
         this.config = upstream.budget();
         this.granted = outcome(registry, "granted");
@@ -71,12 +75,12 @@ public class SharedBudget {
     /** Reserves one request and the estimated tokens in this minute's budget. */
     public Uni<Reservation> reserve(long estimatedTokens) {
         long minute = System.currentTimeMillis() / 60_000;
-        String requests = KEY_PREFIX + "req:" + minute;
-        String tokens = KEY_PREFIX + "tok:" + minute;
-        return redis.execute("EVAL", RESERVE, "2", requests, tokens, Long.toString(estimatedTokens),
-                        Integer.toString(config.requestsPerMinute()), Long.toString(config.tokensPerMinute()))
+        String requests = requestsKey(minute);
+        String tokens = tokensKey(minute);
+        return redis.send(Request.cmd(Command.EVAL).arg(RESERVE).arg(2).arg(requests).arg(tokens).arg(estimatedTokens)
+                        .arg(config.requestsPerMinute()).arg(config.tokensPerMinute()))
                 .ifNoItem().after(config.timeout()).fail()
-                .map(answer -> answer.toLong() == 1L)
+                .map(answer -> answer != null && answer.toLong() == 1L)
                 .onItem().transform(ok -> {
                     if (!ok) {
                         refused.increment();
@@ -92,12 +96,20 @@ public class SharedBudget {
                 });
     }
 
+    static String requestsKey(long minute) {
+        return KEY_PREFIX + "{" + minute + "}:req";
+    }
+
+    static String tokensKey(long minute) {
+        return KEY_PREFIX + "{" + minute + "}:tok";
+    }
+
     /** Replaces the reservation's estimate by the tokens actually used (0 when the call failed). Fire-and-forget. */
     public void settle(Reservation reservation, long actualTokens) {
         if (reservation == Reservation.NONE || actualTokens == reservation.estimatedTokens()) {
             return;
         }
-        redis.execute("INCRBY", reservation.tokensKey(), Long.toString(actualTokens - reservation.estimatedTokens()))
+        redis.send(Request.cmd(Command.INCRBY).arg(reservation.tokensKey()).arg(actualTokens - reservation.estimatedTokens()))
                 .subscribe().with(ok -> {
                 }, failure -> LOG.debugf("Shared budget correction lost: %s", failure.toString()));
     }

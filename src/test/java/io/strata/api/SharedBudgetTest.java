@@ -47,14 +47,14 @@ class SharedBudgetTest extends StrataTest {
             Thread.sleep((61 - second) * 1000); // keep each test inside one budget minute
         }
         minute = Long.toString(System.currentTimeMillis() / 60_000);
-        redis.key().del("strata:budget:req:" + minute, "strata:budget:tok:" + minute);
+        redis.key().del("strata:budget:{" + minute + "}:req", "strata:budget:{" + minute + "}:tok");
     }
 
     @Test
     void spentRequestBudgetAnswers429WithoutCallingTheProviderButHitsStillAnswer() {
         String cached = chatBody(uniquePrompt());
         primeCache(cached, Map.of());
-        redis.value(String.class).set("strata:budget:req:" + minute, "5"); // other instances spent the minute
+        redis.value(String.class).set("strata:budget:{" + minute + "}:req", "5"); // other instances spent the minute
 
         Response refused = chat(chatBody(uniquePrompt()));
         refused.then().statusCode(429);
@@ -69,16 +69,16 @@ class SharedBudgetTest extends StrataTest {
         String big = "{\"model\":\"gpt-test\",\"max_tokens\":5000,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
         chat(big).then().statusCode(429);
         assertEquals(0, Provider.calls());
-        assertEquals("0", redis.value(String.class).get("strata:budget:req:" + minute), "a refused reservation is given back");
+        assertEquals("0", redis.value(String.class).get("strata:budget:{" + minute + "}:req"), "a refused reservation is given back");
     }
 
     @Test
     void reservationIsCorrectedWithTheReportedUsage() {
         String body = "{\"model\":\"gpt-test\",\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
         chat(body).then().statusCode(200);
-        assertEquals("1", redis.value(String.class).get("strata:budget:req:" + minute));
+        assertEquals("1", redis.value(String.class).get("strata:budget:{" + minute + "}:req"));
         // the fake provider reports total_tokens 18: the estimate (over 300) is replaced by it
-        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:tok:" + minute)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:{" + minute + "}:tok")));
     }
 
     @Test
@@ -92,6 +92,6 @@ class SharedBudgetTest extends StrataTest {
     void streamedCallIsCorrectedWithTheUsageOfItsLastChunk() {
         String body = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
         client().body(body).post("/v1/chat/completions").then().statusCode(200);
-        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:tok:" + minute)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:{" + minute + "}:tok")));
     }
 }
