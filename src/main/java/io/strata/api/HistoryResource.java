@@ -86,7 +86,7 @@ public class HistoryResource {
             @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
         Cursor after = cursor(cursor);
-        return history.session(sessionId, scope, after, limit(limit)).map(page -> {
+        return available(history.session(sessionId, scope, after, limit(limit))).map(page -> {
             if (page.data().isEmpty() && after == null) {
                 throw StrataException.notFound("No history for session '" + sessionId + "'.");
             }
@@ -106,7 +106,7 @@ public class HistoryResource {
         String scope = scopeOf(authorization);
         Instant start = instant(from, "from", Instant.EPOCH);
         Instant end = instant(to, "to", Instant.parse("9999-01-01T00:00:00Z"));
-        return history.user(userId, scope, start, end, cursor(cursor), limit(limit)).map(this::list);
+        return available(history.user(userId, scope, start, end, cursor(cursor), limit(limit))).map(this::list);
     }
 
     @GET
@@ -124,7 +124,7 @@ public class HistoryResource {
         } catch (IllegalArgumentException e) {
             throw StrataException.notFound("No history record '" + id + "'.");
         }
-        return history.record(uuid, scope).map(found -> {
+        return available(history.record(uuid, scope)).map(found -> {
             if (found == null) {
                 throw StrataException.notFound("No history record '" + id + "'.");
             }
@@ -141,7 +141,7 @@ public class HistoryResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseSession(@PathParam("sessionId") String sessionId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
-        return history.eraseSession(sessionId, scope).map(count -> {
+        return available(history.eraseSession(sessionId, scope)).map(count -> {
             if (count == 0) {
                 throw StrataException.notFound("No history for session '" + sessionId + "'.");
             }
@@ -159,7 +159,7 @@ public class HistoryResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseUser(@PathParam("userId") String userId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
-        return history.eraseUser(userId, scope).map(count -> json.createObjectNode().put("id", userId)
+        return available(history.eraseUser(userId, scope)).map(count -> json.createObjectNode().put("id", userId)
                 .put("object", "history.user.deleted").put("deleted", true).put("records", count));
     }
 
@@ -231,4 +231,10 @@ public class HistoryResource {
         }
     }
 
+
+    /** Postgres (or the read replica) not answering is a clear 503, not a stack trace. */
+    private static <T> Uni<T> available(Uni<T> read) {
+        return read.onFailure(failure -> !(failure instanceof StrataException)).transform(failure -> new StrataException(503, "server_error",
+                "history_unavailable", null, "The history store is unavailable; retry later.", java.util.Map.of("Retry-After", "1")));
+    }
 }

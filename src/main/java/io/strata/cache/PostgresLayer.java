@@ -63,12 +63,15 @@ public class PostgresLayer {
 
     private final io.vertx.sqlclient.Pool lookups;
     private final io.vertx.sqlclient.Pool writes;
+    private final io.vertx.sqlclient.Pool admin;
     private final EventLoopConnections<SqlConnection> lookupConnections;
     private final long maxEntryBytes;
 
-    public PostgresLayer(Pool lookups, @ReactiveDataSource("cache-writes") Pool writes, CacheConfig config) {
+    public PostgresLayer(@ReactiveDataSource("reads") Pool lookups, @ReactiveDataSource("cache-writes") Pool writes, Pool admin,
+            CacheConfig config) {
         this.lookups = lookups.getDelegate();
         this.writes = writes.getDelegate();
+        this.admin = admin.getDelegate();
         this.lookupConnections = new EventLoopConnections<>(this.lookups::getConnection, (connection, broken) -> {
             connection.closeHandler(closed -> broken.run());
             connection.exceptionHandler(failure -> broken.run());
@@ -111,7 +114,7 @@ public class PostgresLayer {
     }
 
     public Uni<LayerStats> stats() {
-        return VertxFutures.uni(() -> lookups.query(STATS).execute()).map(rows -> {
+        return VertxFutures.uni(() -> admin.query(STATS).execute()).map(rows -> {
             Row row = rows.iterator().next();
             return new LayerStats(Layer.L2.tag(), true, row.getLong("entries"), row.getLong("bytes"), false);
         });

@@ -46,11 +46,18 @@ public class HistoryRepository {
 
     private final Pool pool;
     private final Pool writes;
+    private final Pool reads;
 
-    /** Reads go through the lookup pool, inserts through the history writer's own. */
-    public HistoryRepository(Pool pool, @ReactiveDataSource("history") Pool writes) {
+    /**
+     * The history API's reads go through the read pool (a replica when one is configured: a record
+     * appears there once replicated); continuation and erasure through the primary's default pool,
+     * so a continued request sees the turn just written and an erasure is never answered from a
+     * copy; inserts through the history writer's own pool.
+     */
+    public HistoryRepository(Pool pool, @ReactiveDataSource("history") Pool writes, @ReactiveDataSource("reads") Pool reads) {
         this.pool = pool;
         this.writes = writes;
+        this.reads = reads;
     }
 
     /** One statement for the whole batch; a record already written (a retried batch) is skipped. */
@@ -110,7 +117,7 @@ public class HistoryRepository {
     /** One record; the id (a UUID v7) names its time, so only the partitions around it are searched. */
     public Uni<StoredRecord> byId(UUID id, String scope) {
         long millis = id.getMostSignificantBits() >>> 16;
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE id = $1 AND " + SCOPED
+        return reads.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE id = $1 AND " + SCOPED
                         + " AND ts BETWEEN $3 AND $4")
                 .execute(Tuple.of(id, scope, time(millis - 86_400_000L), time(millis + 86_400_000L)))
                 .map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
@@ -119,7 +126,7 @@ public class HistoryRepository {
     /** A session's records, oldest first, after the cursor. */
     public Uni<List<StoredRecord>> session(String sessionId, String scope, Cursor after, int limit) {
         Cursor from = after == null ? Cursor.START : after;
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE session_id = $1 AND " + SCOPED
+        return reads.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE session_id = $1 AND " + SCOPED
                         + " AND (ts, id) > ($3, $4) ORDER BY ts, id LIMIT $5")
                 .execute(Tuple.of(sessionId, scope, from.time(), from.id(), limit))
                 .map(HistoryRepository::toRecords);
@@ -128,7 +135,7 @@ public class HistoryRepository {
     /** A user's records in [from, to), newest first, before the cursor. */
     public Uni<List<StoredRecord>> user(String userId, String scope, Instant from, Instant to, Cursor before, int limit) {
         Cursor until = before == null ? Cursor.END : before;
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE user_id = $1 AND " + SCOPED
+        return reads.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE user_id = $1 AND " + SCOPED
                         + " AND ts >= $3 AND ts < $4 AND (ts, id) < ($5, $6) ORDER BY ts DESC, id DESC LIMIT $7")
                 .execute(Tuple.tuple().addString(userId).addString(scope)
                         .addOffsetDateTime(OffsetDateTime.ofInstant(from, ZoneOffset.UTC))
