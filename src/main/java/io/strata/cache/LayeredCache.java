@@ -176,15 +176,23 @@ public class LayeredCache {
     }
 
     /**
-     * Removes every entry matching the criteria. L2 holds every entry L1 does (a write-back that
-     * reached only L1 lives there at most its L1 TTL), so L2 names the keys and both layers drop
-     * them. Answers how many entries went.
+     * Removes every entry matching the criteria, a bounded batch at a time: each batch's rows go
+     * from L2 (which holds every entry L1 does: a write-back that reached only L1 lives there at
+     * most its L1 TTL), then its keys from L1, then the next batch, so no statement or command is
+     * large and requests interleave with the work. Answers how many entries went (the rows
+     * deleted: each once).
      */
     public Uni<Integer> invalidate(InvalidationCriteria criteria) {
         near.clear(); // near entries carry no namespace index: drop them all, they refill from L1
-        return l2.invalidate(criteria).chain(keys -> (l1Enabled ? l1.deleteAll(keys) : Uni.createFrom().item(0))
+        return invalidateFrom(criteria, 0);
+    }
+
+    private Uni<Integer> invalidateFrom(InvalidationCriteria criteria, int removedSoFar) {
+        return l2.invalidateBatch(criteria).chain(keys -> (l1Enabled ? l1.deleteAll(keys) : Uni.createFrom().item(0))
                 .onFailure().recoverWithItem(0)
-                .map(ignored -> keys.size()));
+                .chain(ignored -> keys.size() < PostgresLayer.INVALIDATION_BATCH
+                        ? Uni.createFrom().item(removedSoFar + keys.size())
+                        : invalidateFrom(criteria, removedSoFar + keys.size())));
     }
 
     private void runInBackground(Uni<String> work, Runnable whenDone) {

@@ -52,12 +52,8 @@ public class PostgresLayer {
 
     private static final String STATS = "SELECT count(*) AS entries, coalesce(sum(size_bytes), 0) AS bytes FROM strata_cache_entries";
 
-    private static final String INVALIDATE = """
-            DELETE FROM strata_cache_entries
-            WHERE ($1::text IS NULL OR namespace = $1)
-              AND ($2::text IS NULL OR model_version = $2)
-              AND ($3::timestamptz IS NULL OR created_at < $3)
-            RETURNING cache_key""";
+    /** Rows removed by one invalidation statement: bounded, so no statement holds locks or a connection for long. */
+    static final int INVALIDATION_BATCH = 1_000;
 
     private static final String DELETE_PAST_GRACE = "DELETE FROM strata_cache_entries WHERE stale_until <= $1";
 
@@ -120,13 +116,30 @@ public class PostgresLayer {
         });
     }
 
-    /** Deletes every row matching the criteria; answers their keys. */
-    public Uni<List<String>> invalidate(InvalidationCriteria criteria) {
-        Tuple args = Tuple.tuple()
-                .addString(criteria.namespace())
-                .addString(criteria.modelVersion())
-                .addOffsetDateTime(criteria.createdBefore() == null ? null : OffsetDateTime.ofInstant(criteria.createdBefore(), ZoneOffset.UTC));
-        return VertxFutures.uni(() -> writes.preparedQuery(INVALIDATE).execute(args)).map(rows -> {
+    /**
+     * Deletes up to {@link #INVALIDATION_BATCH} rows matching the criteria; answers their keys
+     * (fewer than a batch: none are left). Through the maintenance pool, so write-backs and
+     * lookups never wait behind it. The statement names only the given criteria, so each can use
+     * its index (a generic plan of "$1 IS NULL OR namespace = $1" scans the table).
+     */
+    public Uni<List<String>> invalidateBatch(InvalidationCriteria criteria) {
+        List<String> conditions = new ArrayList<>();
+        Tuple args = Tuple.tuple();
+        if (criteria.namespace() != null) {
+            args.addString(criteria.namespace());
+            conditions.add("namespace = $" + args.size());
+        }
+        if (criteria.modelVersion() != null) {
+            args.addString(criteria.modelVersion());
+            conditions.add("model_version = $" + args.size());
+        }
+        if (criteria.createdBefore() != null) {
+            args.addOffsetDateTime(OffsetDateTime.ofInstant(criteria.createdBefore(), ZoneOffset.UTC));
+            conditions.add("created_at < $" + args.size());
+        }
+        String sql = "DELETE FROM strata_cache_entries WHERE cache_key IN (SELECT cache_key FROM strata_cache_entries WHERE "
+                + String.join(" AND ", conditions) + " LIMIT " + INVALIDATION_BATCH + ") RETURNING cache_key";
+        return VertxFutures.uni(() -> admin.preparedQuery(sql).execute(args)).map(rows -> {
             List<String> keys = new ArrayList<>(rows.rowCount());
             rows.forEach(row -> keys.add(row.getString(0)));
             return keys;

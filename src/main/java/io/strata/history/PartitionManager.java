@@ -23,7 +23,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * Keeps the history table's monthly partitions: creates the current month's and the next ones
+ * Keeps the history table's monthly partitions: creates the previous, the current month's and the next ones
  * ahead of time, and enforces retention by dropping whole partitions older than it (a cheap,
  * instant delete that leaves no bloat), on start and then on a timer.
  */
@@ -71,7 +71,9 @@ public class PartitionManager {
         }
         LocalDate month = LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1);
         Uni<Void> chain = Uni.createFrom().voidItem();
-        for (int i = 0; i <= config.partitions().monthsAhead(); i++) {
+        // the month before too: records queued at the end of a month may be written after it ended,
+        // on a deployment that started in the new one
+        for (int i = -1; i <= config.partitions().monthsAhead(); i++) {
             LocalDate start = month.plusMonths(i);
             chain = chain.chain(() -> create(start));
         }
