@@ -151,7 +151,7 @@ public class HistoryRepository {
     public Uni<List<SessionSummary>> sessions(String scope, Instant from, Instant to, String sessionPrefix, String userId,
             SessionCursor before, int limit) {
         SessionCursor until = before == null ? SessionCursor.END : before;
-        return pool.preparedQuery("""
+        return reads.preparedQuery("""
                         SELECT session_id, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS records,
                             count(*) FILTER (WHERE cache_hit) AS hits, count(*) FILTER (WHERE status >= 400) AS errors,
                             (array_agg(user_id ORDER BY ts DESC) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
