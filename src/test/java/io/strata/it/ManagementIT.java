@@ -13,7 +13,7 @@ class ManagementIT extends PackagedAppTest {
 
     @Test
     void healthMetricsAndOpenApiAnswer() {
-        int management = Integer.getInteger(ManagementPort.PROPERTY);
+        int management = Integer.getInteger(PackagedAppSettings.MANAGEMENT_PORT);
         given().port(management).get("/q/health/live").then().statusCode(200);
         given().port(management).get("/q/health/ready").then().statusCode(200);
         chat(chatBody(uniquePrompt())).then().statusCode(200);

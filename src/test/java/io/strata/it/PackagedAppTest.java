@@ -17,6 +17,7 @@ import io.restassured.RestAssured;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import io.strata.testing.Provider;
+import io.strata.testing.Sse;
 
 /**
  * Base of the tests that run against the packaged application (@QuarkusIntegrationTest): the jar
@@ -25,29 +26,43 @@ import io.strata.testing.Provider;
  * for the @QuarkusTest classes, and the app runs with the test profile's runtime settings
  * (quarkus.test.integration-test-profile=test).
  */
-@QuarkusTestResource(value = ManagementPort.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = PackagedAppSettings.class, restrictToAnnotatedClass = true)
 abstract class PackagedAppTest {
 
     protected static Stores stores;
+    private static boolean warm;
 
     @BeforeAll
     static void openStores() {
         stores = new Stores();
-    }
-
-    @AfterAll
-    static void closeStores() {
-        if (stores != null) {
-            stores.close();
-        }
+        warm = false;
     }
 
     /** No bean to reset the provider breaker with: wait until a test that made the provider fail no longer keeps it open. */
     @BeforeEach
     void freshProvider() {
+        if (!warm) {
+            warmUp();
+            warm = true;
+        }
         Provider.reset();
         Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> !breakerOpen());
+    }
+
+    /**
+     * A freshly started artifact opens its Redis, Postgres and provider connections, and compiles
+     * its code, on its first requests: on a loaded machine the first one can take longer than the
+     * test profile's 1.5 s provider timeout. Warmed up before a class's first test (not in
+     * {@code @BeforeAll}: RestAssured learns the app's port only before each test).
+     */
+    private static void warmUp() {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> chat(chatBody("warm-up " + UUID.randomUUID())).statusCode() == 200);
+        for (int i = 0; i < 3; i++) {
+            chat(chatBody("warm-up " + UUID.randomUUID()));
+            Sse.post(uri("/v1/chat/completions"), streamBody("warm-up " + UUID.randomUUID()), Map.of());
+        }
     }
 
     private static boolean breakerOpen() {
@@ -59,7 +74,7 @@ abstract class PackagedAppTest {
     }
 
     protected static String metrics() {
-        return given().port(Integer.getInteger(ManagementPort.PROPERTY)).get("/q/metrics").asString();
+        return given().port(Integer.getInteger(PackagedAppSettings.MANAGEMENT_PORT)).get("/q/metrics").asString();
     }
 
     protected static String uniquePrompt() {
