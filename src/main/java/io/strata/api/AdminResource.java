@@ -34,6 +34,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import io.strata.semantic.SemanticCache;
 import org.jboss.resteasy.reactive.RestHeader;
 
 /** The admin API: cache statistics, removal of one entry, invalidation by criteria. */
@@ -45,12 +46,14 @@ public class AdminResource {
     private static final Pattern HEX_KEY = Pattern.compile("[0-9a-f]{64}");
 
     private final LayeredCache cache;
+    private final SemanticCache semantic;
     private final CacheMetrics metrics;
     private final ObjectMapper json;
     private final String adminToken;
 
-    public AdminResource(LayeredCache cache, CacheMetrics metrics, ObjectMapper json, ApiConfig config) {
+    public AdminResource(LayeredCache cache, SemanticCache semantic, CacheMetrics metrics, ObjectMapper json, ApiConfig config) {
         this.cache = cache;
+        this.semantic = semantic;
         this.metrics = metrics;
         this.json = json;
         this.adminToken = config.adminToken().filter(t -> !t.isBlank()).orElse(null);
@@ -76,7 +79,8 @@ public class AdminResource {
         if (!HEX_KEY.matcher(key).matches()) {
             throw StrataException.invalidRequest("invalid_request", "key", "A cache key is 64 lower-case hex digits (X-Cache-Key).");
         }
-        return cache.delete(key).map(deleted -> json.createObjectNode()
+        // the entry's vector goes with its L2 row; the candidate sets in memory are read again
+        return cache.delete(key).invoke(semantic::forgetIndex).map(deleted -> json.createObjectNode()
                 .put("id", key).put("object", "cache.entry.deleted").put("deleted", deleted));
     }
 
@@ -92,7 +96,7 @@ public class AdminResource {
             @RestHeader("Authorization") String authorization) {
         authorize(authorization);
         InvalidationCriteria criteria = criteria(body);
-        return cache.invalidate(criteria).map(count -> json.createObjectNode()
+        return cache.invalidate(criteria).invoke(semantic::forgetIndex).map(count -> json.createObjectNode()
                 .put("object", "cache.invalidation").put("invalidated", count));
     }
 

@@ -29,6 +29,7 @@ import io.strata.config.HistoryConfig;
 import io.strata.history.Cursor;
 import io.strata.history.HistoryService;
 import io.strata.history.SessionCursor;
+import io.strata.semantic.SemanticCache;
 
 /**
  * The history API. A caller with a client key sees only its own scope's records; the
@@ -44,13 +45,16 @@ public class HistoryResource {
     private static final int MAX_LIMIT = 100;
 
     private final HistoryService history;
+    private final SemanticCache semantic;
     private final ClientAuthenticator authenticator;
     private final ObjectMapper json;
     private final String historyToken;
     private final boolean off;
 
-    public HistoryResource(HistoryService history, ClientAuthenticator authenticator, ObjectMapper json, HistoryConfig config) {
+    public HistoryResource(HistoryService history, SemanticCache semantic, ClientAuthenticator authenticator, ObjectMapper json,
+            HistoryConfig config) {
         this.history = history;
+        this.semantic = semantic;
         this.authenticator = authenticator;
         this.json = json;
         this.historyToken = config.token().filter(t -> !t.isBlank()).orElse(null);
@@ -141,13 +145,14 @@ public class HistoryResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseSession(@PathParam("sessionId") String sessionId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
-        return available(history.eraseSession(sessionId, scope)).map(count -> {
-            if (count == 0) {
+        // the semantic layer keeps the session's questions as text too: they go first, and with the records
+        return available(semantic.eraseSession(sessionId, scope).chain(questions -> history.eraseSession(sessionId, scope).map(count -> {
+            if (count == 0 && questions == 0) {
                 throw StrataException.notFound("No history for session '" + sessionId + "'.");
             }
             return json.createObjectNode().put("id", sessionId).put("object", "history.session.deleted")
-                    .put("deleted", true).put("records", count);
-        });
+                    .put("deleted", true).put("records", count).put("semantic_entries", questions);
+        })));
     }
 
     @DELETE
@@ -159,8 +164,9 @@ public class HistoryResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseUser(@PathParam("userId") String userId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
-        return available(history.eraseUser(userId, scope)).map(count -> json.createObjectNode().put("id", userId)
-                .put("object", "history.user.deleted").put("deleted", true).put("records", count));
+        return available(semantic.eraseUser(userId, scope).chain(questions -> history.eraseUser(userId, scope).map(count -> json.createObjectNode()
+                .put("id", userId).put("object", "history.user.deleted").put("deleted", true).put("records", count)
+                .put("semantic_entries", questions))));
     }
 
     /** Null for the history token (the whole deployment), else the client's scope. */

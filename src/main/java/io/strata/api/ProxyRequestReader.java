@@ -65,7 +65,7 @@ public class ProxyRequestReader {
         try {
             json = endpoint == Endpoint.MODELS ? null : parser.parse(endpoint, body);
             directives = CacheDirectives.parse(request.getHeader("Cache-Control"), request.getHeader("X-Cache-TTL"),
-                    request.getHeader("X-Cache-Namespace"), cacheConfig.ttl().max());
+                    request.getHeader("X-Cache-Namespace"), request.getHeader("X-Cache-Semantic"), cacheConfig.ttl().max());
         } catch (StrataException invalid) {
             throw new Refused(context, invalid);
         }

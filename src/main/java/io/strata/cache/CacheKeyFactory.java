@@ -34,7 +34,7 @@ public class CacheKeyFactory {
         this(config.normalization());
     }
 
-    CacheKeyFactory(CacheConfig.Normalization normalization) {
+    public CacheKeyFactory(CacheConfig.Normalization normalization) {
         this.canonical = new CanonicalJson(new TextNormalizer(normalization));
     }
 

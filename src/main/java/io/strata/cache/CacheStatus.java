@@ -5,6 +5,7 @@ public enum CacheStatus {
     HIT_NEAR("HIT-NEAR"),
     HIT_L1("HIT-L1"),
     HIT_L2("HIT-L2"),
+    HIT_SEMANTIC("HIT-SEMANTIC"),
     MISS("MISS"),
     BYPASS("BYPASS"),
     STALE("STALE"),

@@ -5,6 +5,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import jakarta.inject.Singleton;
 
@@ -129,6 +130,15 @@ public class LayeredCache {
      * has it), or when the write-back ended without that.
      */
     public void writeBack(CacheEntry entry, long nowMillis, Runnable whenReadable) {
+        writeBack(entry, nowMillis, whenReadable, null);
+    }
+
+    /**
+     * As {@link #writeBack(CacheEntry, long, Runnable)}; {@code afterL2}, when given, runs once the
+     * entry is in L2 (what must refer to the row, such as its semantic vector), inside the same
+     * bounded write-back. Its failure is its own: the entry stays stored.
+     */
+    public void writeBack(CacheEntry entry, long nowMillis, Runnable whenReadable, Function<CacheEntry, Uni<Boolean>> afterL2) {
         near.put(entry, nowMillis);
         AtomicBoolean told = new AtomicBoolean();
         Runnable readable = () -> {
@@ -144,6 +154,11 @@ public class LayeredCache {
                     }
                 });
         Uni<Boolean> toL2 = l2Enabled ? l2Guard.call("put", () -> l2.put(entry), null) : Uni.createFrom().item(false);
+        if (afterL2 != null) {
+            toL2 = toL2.chain(stored -> Boolean.TRUE.equals(stored)
+                    ? afterL2.apply(entry).onFailure().recoverWithNull().replaceWith(stored)
+                    : Uni.createFrom().item(stored));
+        }
         runInBackground(Uni.combine().all().unis(toL1, toL2).with((inL1, inL2) -> {
             LOG.debugf("Write-back of %s: l1=%s l2=%s", entry.key().hex(), inL1, inL2);
             return inL1 == null || inL2 == null ? "failed" : inL1 || inL2 ? "stored" : "skipped";

@@ -38,6 +38,8 @@ public interface CacheConfig {
 
     SingleFlight singleFlight();
 
+    Semantic semantic();
+
     enum Scope {
         PER_KEY, SHARED
     }
@@ -204,5 +206,62 @@ public interface CacheConfig {
         /** Longest time a provider stream is read for, even when no client is left reading it. */
         @WithDefault("10m")
         Duration maxStreamDuration();
+    }
+
+    /**
+     * The opt-in semantic layer: after the exact layers miss, an entry whose request is identical but
+     * for the final user message's text, and whose text means the same, answers HIT-SEMANTIC.
+     */
+    interface Semantic {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** {@code local}: the bundled all-MiniLM-L6-v2 (quantised ONNX); {@code provider}: the provider's /v1/embeddings. */
+        @WithDefault("local")
+        EmbedderKind embedder();
+
+        /** The provider's embedding model, with {@code embedder=provider}. */
+        @WithDefault("text-embedding-3-small")
+        String embeddingModel();
+
+        /** Cosine similarity an entry needs to answer; a request may only raise it (X-Cache-Semantic). Chosen from bench/semantic. */
+        @WithDefault("0.90")
+        double threshold();
+
+        /** Longest wait for an embedding; a slower one makes the lookup a plain miss. */
+        @WithDefault("250ms")
+        Duration timeout();
+
+        /** Threads that run the local model (it is CPU-bound: more than the cores only queues). */
+        @WithDefault("1")
+        int workers();
+
+        /** Embeddings waiting for a worker; beyond it a lookup is a plain miss at once. */
+        @WithDefault("64")
+        int queue();
+
+        /** Longest final user message, in characters, that is compared by meaning (longer ones are exact-only). */
+        @WithDefault("2000")
+        int maxTextLength();
+
+        /** Most recent entries of one candidate set compared with a request. */
+        @WithDefault("256")
+        int maxCandidates();
+
+        /** Candidate sets kept in memory (their vectors), so a lookup needs no L2 round trip. */
+        @WithDefault("2000")
+        int indexMaxSets();
+
+        /** How long a candidate set is served from memory before L2 is read again (bounds how long another instance's new entries go unseen). */
+        @WithDefault("10s")
+        Duration indexTtl();
+
+        /** Vectors stored in the background at once (entries stored without a lookup first); beyond it one is dropped and counted. */
+        @WithDefault("64")
+        int maxStoresInFlight();
+    }
+
+    enum EmbedderKind {
+        LOCAL, PROVIDER
     }
 }

@@ -31,7 +31,9 @@ public record HistoryRecord(
         Integer promptTokens,
         Integer completionTokens,
         Integer upstreamStatus,
-        int status) {
+        int status,
+        Double similarity,
+        String servedKey) {
 
     /** The bodies as one value, for sealing. */
     RecordBodies bodies() {

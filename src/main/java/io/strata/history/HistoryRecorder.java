@@ -76,7 +76,8 @@ public class HistoryRecorder {
                 facts.endpoint(), model != null && model.isTextual() ? model.textValue() : null, facts.modelVersion(),
                 bodies.request(), bodies.parameters(), bodies.sentMessages(), bodies.response(), sealed, keyId,
                 isHit(cacheStatus), levelOf(cacheStatus), cacheStatus, (int) Math.min(Integer.MAX_VALUE, facts.latencyMs()),
-                facts.promptTokens(), facts.completionTokens(), facts.upstreamStatus(), facts.status());
+                facts.promptTokens(), facts.completionTokens(), facts.upstreamStatus(), facts.status(), facts.similarity(),
+                facts.servedKey());
     }
 
     /** Personal data replaced in every text value; a body that is not JSON is redacted as text. */
@@ -92,12 +93,13 @@ public class HistoryRecorder {
         return cacheStatus.startsWith("HIT") || cacheStatus.equals("STALE");
     }
 
-    /** L1, L2, NEAR or none, as the record's metadata names the layer that answered. */
+    /** L1, L2, NEAR, SEMANTIC or none, as the record's metadata names the layer that answered. */
     private static String levelOf(String cacheStatus) {
         return switch (cacheStatus) {
             case "HIT-L1" -> "L1";
             case "HIT-L2", "STALE" -> "L2";
             case "HIT-NEAR" -> "NEAR";
+            case "HIT-SEMANTIC" -> "SEMANTIC";
             default -> "none";
         };
     }

@@ -26,7 +26,7 @@ public class HistoryRepository {
             request_body, parameters_body, sent_messages, response_body,
             prompt::text AS prompt, prompt_sent::text AS prompt_sent, response::text AS response,
             parameters::text AS parameters, sealed, key_id, cache_hit, cache_level, cache_status, latency_ms,
-            prompt_tokens, completion_tokens, upstream_status, status""";
+            prompt_tokens, completion_tokens, upstream_status, status, similarity, served_key""";
 
     /**
      * A whole batch in one statement: each column an array, unnested into rows. Bodies are bytea,
@@ -35,10 +35,10 @@ public class HistoryRepository {
     private static final String INSERT = """
             INSERT INTO strata_history (id, ts, scope, session_id, user_id, endpoint, model_requested, model_version,
                 request_body, parameters_body, sent_messages, response_body, sealed, key_id, cache_hit, cache_level, cache_status,
-                latency_ms, prompt_tokens, completion_tokens, upstream_status, status)
+                latency_ms, prompt_tokens, completion_tokens, upstream_status, status, similarity, served_key)
             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                 $8::text[], $9::bytea[], $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::text[], $15::bool[],
-                $16::text[], $17::text[], $18::int[], $19::int[], $20::int[], $21::int[], $22::int[])
+                $16::text[], $17::text[], $18::int[], $19::int[], $20::int[], $21::int[], $22::int[], $23::float8[], $24::text[])
             ON CONFLICT DO NOTHING""";
 
     /** Rows whose scope matters: a null scope parameter means "the whole deployment" (the history token). */
@@ -74,6 +74,8 @@ public class HistoryRepository {
         Boolean[] hits = new Boolean[n];
         Integer[] latencies = new Integer[n], promptTokens = new Integer[n], completionTokens = new Integer[n];
         Integer[] upstream = new Integer[n], status = new Integer[n];
+        Double[] similarities = new Double[n];
+        String[] servedKeys = new String[n];
         for (int i = 0; i < n; i++) {
             HistoryRecord r = batch.get(i);
             ids[i] = UUID.fromString(r.id());
@@ -98,6 +100,8 @@ public class HistoryRepository {
             completionTokens[i] = r.completionTokens();
             upstream[i] = r.upstreamStatus();
             status[i] = r.status();
+            similarities[i] = r.similarity();
+            servedKeys[i] = r.servedKey();
         }
         Tuple columns = Tuple.tuple()
                 .addArrayOfUUID(ids).addArrayOfOffsetDateTime(times)
@@ -106,7 +110,7 @@ public class HistoryRepository {
                 .addValue(requests).addValue(parameters).addValue(sent).addValue(responses).addValue(sealed)
                 .addArrayOfString(keyIds).addArrayOfBoolean(hits).addArrayOfString(levels).addArrayOfString(statuses)
                 .addArrayOfInteger(latencies).addArrayOfInteger(promptTokens).addArrayOfInteger(completionTokens)
-                .addArrayOfInteger(upstream).addArrayOfInteger(status);
+                .addArrayOfInteger(upstream).addArrayOfInteger(status).addArrayOfDouble(similarities).addArrayOfString(servedKeys);
         return writes.preparedQuery(INSERT).execute(columns).map(RowSet::rowCount);
     }
 
@@ -210,7 +214,7 @@ public class HistoryRepository {
                 sealed == null ? null : sealed.getBytes(), row.getString("key_id"),
                 row.getBoolean("cache_hit"), row.getString("cache_level"), row.getString("cache_status"),
                 row.getInteger("latency_ms"), row.getInteger("prompt_tokens"), row.getInteger("completion_tokens"),
-                row.getInteger("upstream_status"), row.getInteger("status"));
+                row.getInteger("upstream_status"), row.getInteger("status"), row.getDouble("similarity"), row.getString("served_key"));
     }
 
     private static byte[] bytes(Row row, String column) {

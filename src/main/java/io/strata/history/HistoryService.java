@@ -122,6 +122,9 @@ public class HistoryService {
                 .put(responses ? "output_tokens" : "completion_tokens", r.completionTokens())
                 .put("upstream_status", r.upstreamStatus())
                 .put("status", r.status());
+        if (r.similarity() != null) {
+            metadata.put("similarity", Math.floor(r.similarity() * 10_000) / 10_000).put("served_key", r.servedKey());
+        }
         if (r.keyId() != null) {
             metadata.put("key_id", r.keyId());
         }

@@ -34,7 +34,9 @@ public record StoredRecord(
         Integer promptTokens,
         Integer completionTokens,
         Integer upstreamStatus,
-        int status) {
+        int status,
+        Double similarity,
+        String servedKey) {
 
     public Cursor cursor() {
         return new Cursor(timestamp, id);

@@ -36,7 +36,7 @@ public class AnswerRenderer {
 
     /** Headers of a plain pass-through that are not relayed: hop-by-hop, recomputed, or Strata's own. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding",
-            "te", "trailer", "upgrade", "proxy-authenticate", "content-length", "x-request-id", "x-cache-status", "x-cache-key",
+            "te", "trailer", "upgrade", "proxy-authenticate", "content-length", "x-request-id", "x-cache-status", "x-cache-key", "x-cache-similarity",
             "age", "content-encoding");
 
     private final ObjectMapper json;
@@ -58,14 +58,32 @@ public class AnswerRenderer {
      */
     ProxyResult fromEntry(ProxyRequest request, CacheEntry entry, CacheStatus status, long ageSeconds, Integer upstreamStatus,
             MultiMap providerHeaders) {
+        return fromEntry(request, entry, status, ageSeconds, providerHeaders, new Served.Entry(entry, upstreamStatus), null);
+    }
+
+    /** An entry that answers a request whose final user text means the same: its own key, and how close the texts are. */
+    ProxyResult semanticHit(ProxyRequest request, CacheEntry entry, double similarity, long ageSeconds) {
+        return fromEntry(request, entry, CacheStatus.HIT_SEMANTIC, ageSeconds, null, new Served.SemanticEntry(entry, similarity),
+                similarity(similarity));
+    }
+
+    /** The cosine as X-Cache-Similarity shows it: four decimals, rounded down so a shown value never exceeds the real one. */
+    static String similarity(double similarity) {
+        return new java.math.BigDecimal(similarity).setScale(4, java.math.RoundingMode.FLOOR).toPlainString();
+    }
+
+    private ProxyResult fromEntry(ProxyRequest request, CacheEntry entry, CacheStatus status, long ageSeconds, MultiMap providerHeaders,
+            Served served, String similarity) {
         MultiMap headers = baseHeaders(status, entry.key(), request.requestId());
+        if (similarity != null) {
+            headers.set("X-Cache-Similarity", similarity);
+        }
         if (ageSeconds >= 0) {
             headers.set("Age", Long.toString(ageSeconds));
         }
         if (providerHeaders != null) {
             addProviderHeaders(providerHeaders, headers);
         }
-        Served served = new Served.Entry(entry, upstreamStatus);
         if (!request.clientStreams()) {
             headers.set("Content-Type", "application/json");
             return new ProxyResult(200, headers, wrap(entry.body()), null, status, served);

@@ -5,24 +5,31 @@ import java.util.regex.Pattern;
 
 import io.strata.core.StrataException;
 import io.strata.cache.CacheEntry;
+import io.strata.semantic.SemanticDirective;
 
 /**
- * What the request asks of the cache: its Cache-Control directives (HTTP meaning), X-Cache-TTL
- * and X-Cache-Namespace.
+ * What the request asks of the cache: its Cache-Control directives (HTTP meaning), X-Cache-TTL,
+ * X-Cache-Namespace and X-Cache-Semantic.
  *
  * @param maxAgeSeconds accept only entries younger than this; -1 when not given
  * @param ttl           the TTL of the entry this request stores; null for the endpoint default
  */
 public record CacheDirectives(boolean noCache, boolean noStore, long maxAgeSeconds, boolean onlyIfCached, Duration ttl,
-        String namespace) {
+        String namespace, SemanticDirective semantic) {
 
     private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
 
-    public static final CacheDirectives NONE = new CacheDirectives(false, false, -1, false, null, "");
+    public static final CacheDirectives NONE = new CacheDirectives(false, false, -1, false, null, "", SemanticDirective.DEFAULT);
 
-    /** @throws StrataException 400 on an X-Cache-TTL or X-Cache-Namespace that is not valid */
+    /** As {@link #parse(String, String, String, String, Duration)} without an X-Cache-Semantic header. */
     public static CacheDirectives parse(String cacheControl, String ttlHeader, String namespaceHeader, Duration maxTtl) {
-        if (cacheControl == null && ttlHeader == null && namespaceHeader == null) {
+        return parse(cacheControl, ttlHeader, namespaceHeader, null, maxTtl);
+    }
+
+    /** @throws StrataException 400 on an X-Cache-TTL, X-Cache-Namespace or X-Cache-Semantic that is not valid */
+    public static CacheDirectives parse(String cacheControl, String ttlHeader, String namespaceHeader, String semanticHeader,
+            Duration maxTtl) {
+        if (cacheControl == null && ttlHeader == null && namespaceHeader == null && semanticHeader == null) {
             return NONE;
         }
         boolean noCache = false;
@@ -56,7 +63,7 @@ public record CacheDirectives(boolean noCache, boolean noStore, long maxAgeSecon
                         "X-Cache-Namespace must be 1 to 128 characters of letters, digits and . _ : / -");
             }
         }
-        return new CacheDirectives(noCache, noStore, maxAge, onlyIfCached, ttl, namespace);
+        return new CacheDirectives(noCache, noStore, maxAge, onlyIfCached, ttl, namespace, SemanticDirective.parse(semanticHeader));
     }
 
     private static long parseSeconds(String value, String header) {

@@ -36,6 +36,9 @@ public class ExchangeRecorder {
         Served served = result.served();
         if (served instanceof Served.Entry entry) {
             record(request, result, entry.entry(), entry.entry().body(), entry.upstreamStatus());
+        } else if (served instanceof Served.SemanticEntry semantic) {
+            history.record(facts(request, result, semantic.entry(), semantic.entry().body(), null)
+                    .servedBySemantic(semantic.similarity(), semantic.entry().key().hex()));
         } else if (served instanceof Served.Body body) {
             record(request, result, null, body.bytes(), body.upstreamStatus());
         } else if (served instanceof Served.Live live) {
@@ -61,19 +64,23 @@ public class ExchangeRecorder {
         }
         history.record(new ExchangeFacts(context.requestId(), context.startedAtMillis(), context.elapsedMillis(), context.scope(),
                 context.sessionId(), context.userId(), endpoint.id(), rawBody, body, null, error.status(),
-                CacheStatus.BYPASS.header(), null, null, null, null, OpenAiErrors.body(error)));
+                CacheStatus.BYPASS.header(), null, null, null, null, OpenAiErrors.body(error), null, null));
     }
 
     private void record(ProxyRequest request, ProxyResult result, CacheEntry entry, byte[] response, Integer upstreamStatus) {
+        history.record(facts(request, result, entry, response, upstreamStatus));
+    }
+
+    private static ExchangeFacts facts(ProxyRequest request, ProxyResult result, CacheEntry entry, byte[] response, Integer upstreamStatus) {
         RequestContext context = request.context();
         boolean continued = context.receivedBody() != null;
-        history.record(new ExchangeFacts(context.requestId(), context.startedAtMillis(), context.elapsedMillis(), context.scope(),
+        return new ExchangeFacts(context.requestId(), context.startedAtMillis(), context.elapsedMillis(), context.scope(),
                 context.sessionId(), context.userId(), request.endpoint().id(),
                 continued ? context.receivedBody() : request.rawBody(), continued ? context.received() : request.body(),
                 context.sentMessages(), result.status(), result.cacheStatus().header(),
                 entry == null ? null : entry.modelVersion(),
                 entry == null || entry.promptTokens() < 0 ? null : entry.promptTokens(),
                 entry == null || entry.completionTokens() < 0 ? null : entry.completionTokens(),
-                upstreamStatus, response));
+                upstreamStatus, response, null, null);
     }
 }

@@ -21,6 +21,8 @@ import io.strata.cache.FlightLock;
 import io.strata.cache.LayeredCache;
 import io.strata.config.CacheConfig;
 import io.strata.observability.TokenAccounting;
+import io.strata.semantic.SemanticCache;
+import io.strata.semantic.SemanticProbe;
 import io.strata.upstream.UpstreamResponse;
 import io.strata.upstream.UpstreamStreamCut;
 import io.strata.upstream.sse.SseEvent;
@@ -32,7 +34,8 @@ import io.strata.upstream.sse.StreamAssembler;
  * The work of a flight's leader, owned by the flight rather than by the client that started it:
  * L2 and the cross-instance lock at once, then another instance's answer or this instance's own
  * provider call, read to its end (streamed or whole), accounted, handed to the flight's readers
- * and written back; the lock is released once the entry is in L1, waking the other instances.
+ * and written back (with the vector of its final user text when the semantic layer takes part); the
+ * lock is released once the entry is in L1, waking the other instances.
  */
 @Singleton
 public class FlightLeader {
@@ -46,10 +49,12 @@ public class FlightLeader {
     private final TokenAccounting accounting;
     private final InstantSource clock;
     private final Duration maxCallDuration;
+    private final SemanticCache semantics;
 
     public FlightLeader(LayeredCache cache, SingleFlight flights, ProviderCalls provider, CachePolicy policy,
-            TokenAccounting accounting, InstantSource clock, CacheConfig config) {
+            TokenAccounting accounting, InstantSource clock, CacheConfig config, SemanticCache semantics) {
         this.cache = cache;
+        this.semantics = semantics;
         this.flights = flights;
         this.provider = provider;
         this.policy = policy;
@@ -59,7 +64,7 @@ public class FlightLeader {
     }
 
     /** Starts the flight's work; subscribed here, once, whatever its readers do. */
-    void lead(Flight flight, ProxyRequest request, CacheKey key, boolean lookUpL2) {
+    void lead(Flight flight, ProxyRequest request, CacheKey key, boolean lookUpL2, SemanticProbe semantic) {
         long now = clock.millis();
         Uni<CacheLookup> l2 = lookUpL2 ? cache.lookupL2(key, now) : Uni.createFrom().item(CacheLookup.miss());
         Landing landing = new Landing(flight, key);
@@ -80,10 +85,10 @@ public class FlightLeader {
                                 flight.finish(new Flight.Answer(remote.entry(), null, Flight.Source.OTHER_INSTANCE));
                                 return Uni.createFrom().item(false);
                             }
-                            return call(flight, request, key, landing);
+                            return call(flight, request, key, landing, semantic);
                         });
                     }
-                    return call(flight, request, key, landing);
+                    return call(flight, request, key, landing, semantic);
                 })
                 .ifNoItem().after(maxCallDuration).fail()
                 .subscribe().with(
@@ -100,11 +105,11 @@ public class FlightLeader {
     }
 
     /** The provider call; answers whether a write-back started (it lands the flight when it ends). */
-    private Uni<Boolean> call(Flight flight, ProxyRequest request, CacheKey key, Landing landing) {
+    private Uni<Boolean> call(Flight flight, ProxyRequest request, CacheKey key, Landing landing, SemanticProbe semantic) {
         landing.keepAlive();
         return provider.sendForStore(request).chain(response -> {
             if (response.isStreaming()) {
-                return consumeStream(flight, request, key, response, landing);
+                return consumeStream(flight, request, key, response, landing, semantic);
             }
             if (!response.isOk()) {
                 flight.finish(new Flight.Relayed(response));
@@ -113,12 +118,13 @@ public class FlightLeader {
             byte[] bytes = response.body().getBytes();
             JsonNode answer = provider.parseAnswer(bytes);
             return Uni.createFrom().item(complete(flight, request, key, bytes, answer, null,
-                    AnswerRenderer.reliedHeaders(response.headers()), landing));
+                    AnswerRenderer.reliedHeaders(response.headers()), landing, semantic));
         });
     }
 
     /** Reads a provider stream to its end, relaying each event to the flight and assembling the entry. */
-    private Uni<Boolean> consumeStream(Flight flight, ProxyRequest request, CacheKey key, UpstreamResponse response, Landing landing) {
+    private Uni<Boolean> consumeStream(Flight flight, ProxyRequest request, CacheKey key, UpstreamResponse response, Landing landing,
+            SemanticProbe semantic) {
         flight.streamStarted(AnswerRenderer.reliedHeaders(response.headers()));
         SseSplitter splitter = new SseSplitter();
         StreamAssembler assembler = request.endpoint().streamFormat().assembler(provider.json());
@@ -140,7 +146,8 @@ public class FlightLeader {
                     if (usage.has("total_tokens")) {
                         response.usageReport().accept(usage.get("total_tokens").asLong());
                     }
-                    return complete(flight, request, key, provider.toBytes(answer), answer, SseEvents.encode(received), null, landing);
+                    return complete(flight, request, key, provider.toBytes(answer), answer, SseEvents.encode(received), null, landing,
+                            semantic);
                 })
                 .onFailure(failure -> !(failure instanceof UpstreamStreamCut))
                 .transform(failure -> new UpstreamStreamCut("The provider's stream broke: " + failure, failure));
@@ -148,7 +155,7 @@ public class FlightLeader {
 
     /** A complete answer: account for it, hand it to the readers, store it. Answers whether a write-back started. */
     private boolean complete(Flight flight, ProxyRequest request, CacheKey key, byte[] bytes, JsonNode answer, byte[] events,
-            io.vertx.core.MultiMap providerHeaders, Landing landing) {
+            io.vertx.core.MultiMap providerHeaders, Landing landing, SemanticProbe semantic) {
         long now = clock.millis();
         CacheEntry entry = policy.entry(key, bytes, answer, policy.ttl(request.endpoint(), request.directives()), events, now);
         accounting.billedByProvider(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
@@ -156,7 +163,7 @@ public class FlightLeader {
         if (!request.directives().allowsStore() || !CachePolicy.storable(request.endpoint(), answer)) {
             return false;
         }
-        cache.writeBack(entry, now, () -> landing.done(true));
+        cache.writeBack(entry, now, () -> landing.done(true), semantic == null ? null : stored -> semantics.store(semantic, stored));
         return true;
     }
 

@@ -15,10 +15,15 @@ import io.strata.cache.LayeredCache;
 import io.strata.config.CacheConfig;
 import io.strata.core.StrataException;
 import io.strata.observability.TokenAccounting;
+import io.strata.semantic.EmbeddingCaller;
+import io.strata.semantic.SemanticCache;
+import io.strata.semantic.SemanticHit;
+import io.strata.semantic.SemanticProbe;
 
 /**
  * The decision ladder of one cacheable request: key, near cache and L1, then (on a miss) the
- * flight for the key, whose leader looks at L2 and calls the provider. A cache layer can only
+ * flight for the key, whose leader looks at L2 and calls the provider. With the semantic layer on,
+ * L2 and then an entry that means the same are asked before the flight. A cache layer can only
  * make this faster: every lookup failure is a miss, and when the provider fails an expired entry
  * inside its grace answers STALE.
  */
@@ -34,11 +39,14 @@ public class ProxyPipeline {
     private final RefreshAhead refreshAhead;
     private final TokenAccounting accounting;
     private final InstantSource clock;
+    private final SemanticCache semantic;
     private final boolean enabled;
 
     public ProxyPipeline(CacheKeyFactory keys, LayeredCache cache, SingleFlight flights, FlightLeader leader, UncachedCalls uncached,
-            AnswerRenderer render, RefreshAhead refreshAhead, TokenAccounting accounting, InstantSource clock, CacheConfig config) {
+            AnswerRenderer render, RefreshAhead refreshAhead, TokenAccounting accounting, InstantSource clock, CacheConfig config,
+            SemanticCache semantic) {
         this.keys = keys;
+        this.semantic = semantic;
         this.cache = cache;
         this.flights = flights;
         this.leader = leader;
@@ -61,19 +69,53 @@ public class ProxyPipeline {
             return directives.onlyIfCached() ? Uni.createFrom().item(notCached(request, key)) : uncached.direct(request, key);
         }
         long now = clock.millis();
+        SemanticProbe probe = semantic.enabled() ? semantic.probe(key, request.body(), directives.semantic(),
+                new EmbeddingCaller(key.scope(), request.headers()), request.context().sessionId(), request.context().userId()) : null;
         if (directives.skipsLookup()) {
-            return viaFlight(request, key, false);
+            return viaFlight(request, key, false, probe);
         }
         return cache.lookupFast(key, now).chain(found -> {
             if (found.isHit() && directives.accepts(found.entry(), now)) {
                 return Uni.createFrom().item(hit(request, key, found, now));
             }
+            if (probe != null) {
+                return afterExactMiss(request, key, probe, now);
+            }
             if (directives.onlyIfCached()) {
                 return cache.lookupL2(key, now).map(inL2 -> inL2.isHit() && directives.accepts(inL2.entry(), now)
                         ? hit(request, key, inL2, now) : notCached(request, key));
             }
-            return viaFlight(request, key, true);
+            return viaFlight(request, key, true, null);
         });
+    }
+
+    /**
+     * The semantic layer's turn: L2 first (the exact layers always answer before it), then an entry
+     * that means the same; else the flight, whose leader stores this request's vector with its answer.
+     */
+    private Uni<ProxyResult> afterExactMiss(ProxyRequest request, CacheKey key, SemanticProbe probe, long now) {
+        CacheDirectives directives = request.directives();
+        return cache.lookupL2(key, now).chain(inL2 -> {
+            if (inL2.isHit() && directives.accepts(inL2.entry(), now)) {
+                return Uni.createFrom().item(hit(request, key, inL2, now));
+            }
+            return semantic.lookup(probe, now).chain(match -> {
+                if (match != null && directives.accepts(match.entry(), now)) {
+                    return Uni.createFrom().item(semanticHit(request, match, now));
+                }
+                if (directives.onlyIfCached()) {
+                    return Uni.createFrom().item(notCached(request, key));
+                }
+                return viaFlight(request, key, true, probe);
+            });
+        });
+    }
+
+    /** No refresh-ahead here: a refresh sends this request, which is not the one the entry was made for. */
+    private ProxyResult semanticHit(ProxyRequest request, SemanticHit match, long now) {
+        CacheEntry entry = match.entry();
+        accounting.servedFromCache(entry.modelVersion(), entry.promptTokens(), entry.completionTokens());
+        return render.semanticHit(request, entry, match.similarity(), entry.ageSeconds(now));
     }
 
     /** Any other /v1/* request: passed through uncached. */
@@ -93,11 +135,11 @@ public class ProxyPipeline {
     }
 
     /** Joins (or starts) the key's flight and answers from it: live events for a streamed client, else its outcome. */
-    private Uni<ProxyResult> viaFlight(ProxyRequest request, CacheKey key, boolean lookUpL2) {
+    private Uni<ProxyResult> viaFlight(ProxyRequest request, CacheKey key, boolean lookUpL2, SemanticProbe probe) {
         SingleFlight.Joined joined = flights.join(key.hex());
         Flight flight = joined.flight();
         if (joined.leader()) {
-            leader.lead(flight, request, key, lookUpL2);
+            leader.lead(flight, request, key, lookUpL2, probe);
         }
         CacheStatus status = joined.leader() ? CacheStatus.MISS : CacheStatus.COALESCED;
         if (request.clientStreams()) {

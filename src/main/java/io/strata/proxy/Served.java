@@ -15,6 +15,14 @@ public sealed interface Served {
     record Entry(CacheEntry entry, Integer upstreamStatus) implements Served {
     }
 
+    /** A stored entry that answered a request whose final user text means the same (HIT-SEMANTIC). */
+    record SemanticEntry(CacheEntry entry, double similarity) implements Served {
+        @Override
+        public Integer upstreamStatus() {
+            return null;
+        }
+    }
+
     /** A body that is not an entry: an error, a relayed provider error, a passed-through answer. */
     record Body(byte[] bytes, Integer upstreamStatus) implements Served {
     }

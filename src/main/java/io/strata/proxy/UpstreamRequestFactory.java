@@ -21,7 +21,7 @@ public class UpstreamRequestFactory {
     static final Set<String> NOT_FORWARDED = Set.of(
             "host", "content-length", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
             "proxy-authorization", "proxy-connection", "expect", "accept-encoding", "authorization",
-            "cache-control", "x-cache-ttl", "x-cache-namespace", "x-session-id", "x-session-continue", "x-user-id");
+            "cache-control", "x-cache-ttl", "x-cache-namespace", "x-cache-semantic", "x-session-id", "x-session-continue", "x-user-id");
 
     private final UpstreamConfig config;
     private final String replacementAuthorization;

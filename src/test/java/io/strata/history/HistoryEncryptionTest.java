@@ -83,7 +83,7 @@ class HistoryEncryptionTest extends StrataTest {
                 .getBytes(StandardCharsets.UTF_8);
         HistoryRecord old = new HistoryRecord(RequestIds.next(), System.currentTimeMillis(), "k:" + "0".repeat(32), session, null,
                 "chat.completions", "gpt-test", "gpt-test-1", null, null, null, null, sealer.get().seal("k1", content), "k1",
-                false, "none", "MISS", 5, null, null, 200, 200);
+                false, "none", "MISS", 5, null, null, 200, 200, null, null);
         writer.submit(old);
         await().atMost(Duration.ofSeconds(10)).until(() -> row(session) != null);
         JsonPath record = given().header("Authorization", "Bearer hist-secret").get("/v1/history/sessions/" + session).jsonPath();
