@@ -3,6 +3,7 @@ package io.strata.proxy;
 import java.io.IOException;
 import java.time.InstantSource;
 
+import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,6 +30,7 @@ import io.vertx.core.http.HttpMethod;
  * text is embedded once per TTL. The way to a semantic cache in a native image.
  */
 @Singleton
+@Typed(ProviderEmbedder.class) // an Embedder only through EmbedderProducer, when configured
 public class ProviderEmbedder implements Embedder {
 
     private final GuardedUpstream upstream;
