@@ -69,15 +69,14 @@ public class ProxyPipeline {
             return directives.onlyIfCached() ? Uni.createFrom().item(notCached(request, key)) : uncached.direct(request, key);
         }
         long now = clock.millis();
-        SemanticProbe probe = semantic.enabled() ? semantic.probe(key, request.body(), directives.semantic(),
-                new EmbeddingCaller(key.scope(), request.headers()), request.context().sessionId(), request.context().userId()) : null;
         if (directives.skipsLookup()) {
-            return viaFlight(request, key, false, probe);
+            return viaFlight(request, key, false, probe(request, key));
         }
         return cache.lookupFast(key, now).chain(found -> {
             if (found.isHit() && directives.accepts(found.entry(), now)) {
                 return Uni.createFrom().item(hit(request, key, found, now));
             }
+            SemanticProbe probe = probe(request, key);
             if (probe != null) {
                 return afterExactMiss(request, key, probe, now);
             }
@@ -87,6 +86,12 @@ public class ProxyPipeline {
             }
             return viaFlight(request, key, true, null);
         });
+    }
+
+    /** The request as the semantic layer sees it (null when it takes no part); made only once the fast layers missed. */
+    private SemanticProbe probe(ProxyRequest request, CacheKey key) {
+        return semantic.enabled() ? semantic.probe(key, request.body(), request.directives().semantic(),
+                new EmbeddingCaller(key.scope(), request.headers()), request.context().sessionId(), request.context().userId()) : null;
     }
 
     /**

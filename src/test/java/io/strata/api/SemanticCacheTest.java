@@ -17,13 +17,13 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import io.strata.cache.NearCache;
 import io.strata.semantic.SemanticCache;
 import io.strata.testing.Provider;
+import io.strata.testing.SemanticProfile;
 import io.strata.testing.StrataTest;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -34,17 +34,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * invalidation, deletion, erasure and expiry all make it a miss; vectors outlive the process's memory.
  */
 @QuarkusTest
-@TestProfile(SemanticCacheTest.Enabled.class)
+@TestProfile(SemanticProfile.class)
 class SemanticCacheTest extends StrataTest {
-
-    public static class Enabled implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            // a cold model on a shared machine: the timeout is not what these tests are about
-            return Map.of("strata.cache.semantic.enabled", "true", "strata.cache.semantic.timeout", "5s",
-                    "strata.api.admin-token", "adm-secret");
-        }
-    }
 
     @Inject
     Pool pool;

@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.junit.jupiter.api.BeforeAll;
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,9 +23,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import io.smallrye.config.WithDefault;
+import io.strata.testing.SemanticProfile;
 import io.strata.cache.CacheKeyFactory;
 import io.strata.config.CacheConfig;
 
@@ -31,8 +34,12 @@ import io.strata.config.CacheConfig;
  * The labelled set of bench/semantic/pairs.jsonl through the real model, context keys and guard:
  * precision and recall at every threshold from 0.80 to 0.99, written to
  * target/semantic-bench/precision-recall.md (bench/RESULTS.md quotes it). It fails when the
- * default threshold serves any trap, or serves fewer than 60% of the paraphrases.
+ * default threshold serves any trap, or serves fewer than 60% of the paraphrases. It runs inside
+ * the application with the semantic layer on, through the application's own embedder: the ONNX and
+ * tokenizer libraries are JNI and load in one class loader per JVM.
  */
+@QuarkusTest
+@TestProfile(SemanticProfile.class)
 class SemanticBenchmarkTest {
 
     private static final Path PAIRS = Path.of("bench/semantic/pairs.jsonl");
@@ -53,9 +60,19 @@ class SemanticBenchmarkTest {
     private static List<Scored> scored;
     private static double[] embedMillis;
 
-    @BeforeAll
-    static void score() throws IOException {
-        EmbeddingModel model = new AllMiniLmL6V2QuantizedEmbeddingModel();
+    @Inject
+    Embedder embedder;
+
+    private float[] embed(String text) {
+        return embedder.embed(text, new EmbeddingCaller("k:bench", null)).await().atMost(java.time.Duration.ofSeconds(30));
+    }
+
+    @BeforeEach
+    void score() throws IOException {
+        if (scored != null) {
+            return;
+        }
+        assertEquals(LocalEmbedder.ID, embedder.id());
         CacheKeyFactory keys = new CacheKeyFactory(CacheConfig.Normalization.STANDARD);
         List<Scored> all = new ArrayList<>();
         List<Double> timings = new ArrayList<>();
@@ -74,10 +91,10 @@ class SemanticBenchmarkTest {
             String a = SemanticCache.normalize(base.text());
             String b = SemanticCache.normalize(probe.text());
             long start = System.nanoTime();
-            float[] va = Vectors.unit(model.embed(a).content().vector());
+            float[] va = embed(a);
             timings.add((System.nanoTime() - start) / 1e6);
             start = System.nanoTime();
-            float[] vb = Vectors.unit(model.embed(b).content().vector());
+            float[] vb = embed(b);
             timings.add((System.nanoTime() - start) / 1e6);
             all.add(new Scored(pair.get("kind").textValue(), a, b, sameContext, Vectors.cosine(va, vb),
                     MeaningGuard.disagreement(MeaningGuard.features(a), MeaningGuard.features(b))));
@@ -156,7 +173,7 @@ class SemanticBenchmarkTest {
             out.append(String.format(Locale.ROOT, "| %.2f | %s | %s | %s | %s | %s | %s |%n", t, pct(recall(t, false)),
                     servedTraps(t, false), precision(t, false), pct(recall(t, true)), servedTraps(t, true), precision(t, true)));
         }
-        out.append(String.format(Locale.ROOT, "%nembedding of one text (ms, this JVM, after loading): p50 %.2f, p99 %.2f, max %.2f%n",
+        out.append(String.format(Locale.ROOT, "%nembedding of one text through the local embedder (ms, in the test JVM): p50 %.2f, p99 %.2f, max %.2f%n",
                 embedMillis[embedMillis.length / 2], embedMillis[(int) Math.ceil(embedMillis.length * 0.99) - 1],
                 embedMillis[embedMillis.length - 1]));
         out.append("\n| kind | cosine | guard | base | probe |\n|---|---|---|---|---|\n");
