@@ -94,9 +94,13 @@ public class SemanticCache {
         return contextKey(keys, embedder.id(), scope, namespace, endpoint, context);
     }
 
+    /**
+     * The embedder's id goes with the namespace (after a space, which no namespace holds), so the
+     * endpoint stays the real one: the canonical form follows the endpoint's own key rules.
+     */
     public static String contextKey(CacheKeyFactory keys, String embedderId, String scope, String namespace, String endpoint,
             JsonNode context) {
-        return keys.key(scope, namespace, "semantic/" + embedderId + "/" + endpoint, context).hex();
+        return keys.key(scope, "semantic " + embedderId + " " + namespace, endpoint, context).hex();
     }
 
     /** The closest fresh entry that means the same, or a null item (a miss, whatever went wrong). */
