@@ -255,10 +255,6 @@ public interface CacheConfig {
         /** How long a candidate set is served from memory before L2 is read again (bounds how long another instance's new entries go unseen). */
         @WithDefault("10s")
         Duration indexTtl();
-
-        /** Vectors stored in the background at once (entries stored without a lookup first); beyond it one is dropped and counted. */
-        @WithDefault("64")
-        int maxStoresInFlight();
     }
 
     enum EmbedderKind {
