@@ -50,7 +50,7 @@ class OpenApiTest extends StrataTest {
     void theCacheHeadersAndTheErrorBodyAreDescribed() {
         Map<String, Object> headers = document.getMap("paths.'/v1/chat/completions'.post.responses.'200'.headers");
         assertTrue(headers.keySet().containsAll(List.of("X-Cache-Status", "X-Cache-Key", "X-Request-Id", "Age")), headers.toString());
-        assertEquals(List.of("HIT-NEAR", "HIT-L1", "HIT-L2", "MISS", "COALESCED", "STALE", "BYPASS"),
+        assertEquals(List.of("HIT-NEAR", "HIT-L1", "HIT-L2", "HIT-SEMANTIC", "MISS", "COALESCED", "STALE", "BYPASS"),
                 document.getList("components.headers.X-Cache-Status.schema.enum"));
         List<String> parameters = document.getList("components.parameters.collect { it.value.name }");
         assertTrue(parameters.containsAll(List.of("Cache-Control", "X-Cache-TTL", "X-Cache-Namespace", "X-Session-Id", "X-Session-Continue")),
