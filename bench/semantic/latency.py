@@ -27,13 +27,15 @@ semantic = sys.argv[7] == "on"
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
 
-def ask(text, off=False):
+def ask(text, off=False, store=True):
     body = json.dumps({"model": "gpt-4o-mini", "temperature": 0, "messages": [
         {"role": "system", "content": "You are the help desk of an online shop."},
         {"role": "user", "content": text}]})
     headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-bench", "X-Cache-Namespace": namespace}
     if off:
         headers["X-Cache-Semantic"] = "off"
+    if not store:
+        headers["X-Cache-TTL"] = "0"  # a miss that stores nothing: the candidate set stays PRELOAD entries
     start = time.perf_counter()
     conn.request("POST", "/v1/chat/completions", body, headers)
     response = conn.getresponse()
@@ -70,9 +72,9 @@ kinds = ["miss-exact", "hit-exact"] + (["miss-semantic", "hit-semantic"] if sema
 def one(kind, i):
     n = i % preload
     if kind == "miss-exact":
-        return ask(fresh(), off=True)
+        return ask(fresh(), off=True, store=False)
     if kind == "miss-semantic":
-        return ask(fresh())
+        return ask(fresh(), store=False)
     if kind == "hit-exact":
         return ask(base(n))
     return ask(paraphrase(n))
