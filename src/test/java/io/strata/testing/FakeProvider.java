@@ -268,13 +268,21 @@ final class FakeProvider {
                 case "sticky" -> sticky = body.length() == 0 ? null : new JsonObject(body);
                 case "requests" -> answer.put("requests", new JsonArray(new ArrayList<>(recorded)));
                 default -> {
-                    // proxy/<name>/<down|up>
+                    // proxy/<name>/<down|up|freeze|thaw|delay-<ms>>
                     String[] parts = command.split("/");
                     if (parts.length == 3 && parts[0].equals("proxy") && proxies.containsKey(parts[1])) {
-                        if (parts[2].equals("down")) {
-                            proxies.get(parts[1]).down();
-                        } else {
-                            proxies.get(parts[1]).up();
+                        FaultProxy proxy = proxies.get(parts[1]);
+                        switch (parts[2]) {
+                            case "down" -> proxy.down();
+                            case "freeze" -> proxy.freeze();
+                            case "thaw" -> proxy.thaw();
+                            default -> {
+                                if (parts[2].startsWith("delay-")) {
+                                    proxy.delayReplies(Long.parseLong(parts[2].substring("delay-".length())));
+                                } else {
+                                    proxy.up();
+                                }
+                            }
                         }
                     } else {
                         request.response().setStatusCode(404).end();

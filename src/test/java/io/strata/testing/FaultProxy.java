@@ -1,5 +1,7 @@
 package io.strata.testing;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -10,9 +12,11 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 
 /**
- * A TCP proxy in front of a real Redis or Postgres that a test can take down and bring back:
- * down closes every open connection and refuses new ones, which is what Strata sees when the
- * server stops.
+ * A TCP proxy in front of a real Redis or Postgres that a test can break in three ways: down
+ * closes every open connection and refuses new ones (the server stopped); frozen accepts
+ * connections and requests but answers nothing until thawed (a server under {@code kill -STOP},
+ * or a network that drops packets); slow delays every reply by a fixed time (a server far away
+ * or overloaded).
  */
 final class FaultProxy {
 
@@ -21,7 +25,12 @@ final class FaultProxy {
     private final int targetPort;
     private final NetClient client;
     private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
+    /** Connections from the server side, paused while frozen. */
+    private final Set<NetSocket> upstreams = ConcurrentHashMap.newKeySet();
+    private final List<NetSocket> acceptedWhileFrozen = new ArrayList<>();
     private volatile boolean down;
+    private volatile boolean frozen;
+    private volatile long replyDelayMillis;
     private NetServer server;
 
     FaultProxy(Vertx vertx, String targetHost, int targetPort) {
@@ -42,6 +51,16 @@ final class FaultProxy {
             return;
         }
         inbound.pause();
+        synchronized (this) {
+            if (frozen) {
+                acceptedWhileFrozen.add(inbound); // accepted, never answered until thawed
+                return;
+            }
+        }
+        connect(inbound);
+    }
+
+    private void connect(NetSocket inbound) {
         client.connect(targetPort, targetHost).onComplete(result -> {
             if (result.failed() || down) {
                 inbound.close();
@@ -53,16 +72,28 @@ final class FaultProxy {
             NetSocket outbound = result.result();
             sockets.add(inbound);
             sockets.add(outbound);
+            upstreams.add(outbound);
             inbound.handler(outbound::write);
-            outbound.handler(inbound::write);
+            outbound.handler(reply -> {
+                long delay = replyDelayMillis;
+                if (delay > 0) {
+                    vertx.setTimer(delay, id -> inbound.write(reply)); // same delay for all: order is kept
+                } else {
+                    inbound.write(reply);
+                }
+            });
             inbound.closeHandler(v -> {
                 sockets.remove(inbound);
                 outbound.close();
             });
             outbound.closeHandler(v -> {
                 sockets.remove(outbound);
+                upstreams.remove(outbound);
                 inbound.close();
             });
+            if (frozen) {
+                outbound.pause();
+            }
             inbound.resume();
         });
     }
@@ -74,6 +105,30 @@ final class FaultProxy {
 
     void up() {
         down = false;
+        replyDelayMillis = 0;
+        thaw();
+    }
+
+    /** Requests still arrive; no reply leaves the server side, and new connections wait, until {@link #thaw()}. */
+    void freeze() {
+        frozen = true;
+        upstreams.forEach(NetSocket::pause);
+    }
+
+    void thaw() {
+        List<NetSocket> waiting;
+        synchronized (this) {
+            frozen = false;
+            waiting = new ArrayList<>(acceptedWhileFrozen);
+            acceptedWhileFrozen.clear();
+        }
+        upstreams.forEach(NetSocket::resume);
+        waiting.forEach(this::connect);
+    }
+
+    /** Every reply from the server is held this long before it is passed on; 0 for none. */
+    void delayReplies(long millis) {
+        replyDelayMillis = millis;
     }
 
     boolean isDown() {

@@ -65,6 +65,29 @@ public final class Provider {
         control("proxy/redis/up", "");
     }
 
+    /** Redis accepts connections and commands but answers nothing until {@link #redisThaw()} (or a reset). */
+    public static void redisFreeze() {
+        control("proxy/redis/freeze", "");
+    }
+
+    public static void redisThaw() {
+        control("proxy/redis/thaw", "");
+    }
+
+    /** Every Redis reply arrives this much later (0: none). */
+    public static void redisDelay(long millis) {
+        control("proxy/redis/delay-" + millis, "");
+    }
+
+    /** Postgres accepts connections and queries but answers nothing until {@link #postgresThaw()} (or a reset). */
+    public static void postgresFreeze() {
+        control("proxy/postgres/freeze", "");
+    }
+
+    public static void postgresThaw() {
+        control("proxy/postgres/thaw", "");
+    }
+
     public static void postgresDown() {
         control("proxy/postgres/down", "");
     }
