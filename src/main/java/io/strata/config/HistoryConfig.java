@@ -23,6 +23,10 @@ public interface HistoryConfig {
     @WithDefault("0")
     int retentionDays();
 
+    /** Longest X-Session-Id, X-User-Id or body {@code user} accepted (they are stored and indexed); longer ones answer 400. */
+    @WithDefault("256")
+    int maxIdLength();
+
     Writer writer();
 
     Redaction redaction();
@@ -62,6 +66,10 @@ public interface HistoryConfig {
         /** Longest backoff between two attempts of a batch. */
         @WithDefault("5s")
         Duration maxBackoff();
+
+        /** Longest wait for one insert; a batch not answered in time (a frozen Postgres) is retried like a failed one. */
+        @WithDefault("30s")
+        Duration insertTimeout();
 
         /** On shutdown (SIGTERM), how long the writer keeps draining the queue. */
         @WithDefault("20s")

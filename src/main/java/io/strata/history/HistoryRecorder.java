@@ -72,8 +72,10 @@ public class HistoryRecorder {
         }
         String cacheStatus = facts.cacheStatus();
         JsonNode model = facts.request() == null ? null : facts.request().get("model");
-        return new HistoryRecord(facts.requestId(), facts.startedAtMillis(), facts.scope(), facts.sessionId(), facts.userId(),
-                facts.endpoint(), model != null && model.isTextual() ? model.textValue() : null, facts.modelVersion(),
+        // Text columns hold only what Postgres can store: a record is storable by construction (ids were checked at the edge).
+        return new HistoryRecord(facts.requestId(), facts.startedAtMillis(), facts.scope(), StorableText.of(facts.sessionId()),
+                StorableText.of(facts.userId()), facts.endpoint(),
+                model != null && model.isTextual() ? StorableText.of(model.textValue()) : null, StorableText.of(facts.modelVersion()),
                 bodies.request(), bodies.parameters(), bodies.sentMessages(), bodies.response(), sealed, keyId,
                 isHit(cacheStatus), levelOf(cacheStatus), cacheStatus, (int) Math.min(Integer.MAX_VALUE, facts.latencyMs()),
                 facts.promptTokens(), facts.completionTokens(), facts.upstreamStatus(), facts.status(), facts.similarity(),

@@ -12,6 +12,7 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
+import io.strata.history.HistoryWriter;
 import io.strata.upstream.GuardedUpstream;
 import io.vertx.mutiny.sqlclient.Pool;
 
@@ -25,15 +26,18 @@ import io.vertx.mutiny.sqlclient.Pool;
 public class StrataReadinessCheck implements AsyncHealthCheck {
 
     private static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
+    private static final double STALLED_AFTER_SECONDS = 10;
 
     private final ReactiveRedisDataSource redis;
     private final Pool postgres;
     private final GuardedUpstream upstream;
+    private final HistoryWriter history;
 
-    public StrataReadinessCheck(ReactiveRedisDataSource redis, Pool postgres, GuardedUpstream upstream) {
+    public StrataReadinessCheck(ReactiveRedisDataSource redis, Pool postgres, GuardedUpstream upstream, HistoryWriter history) {
         this.redis = redis;
         this.postgres = postgres;
         this.upstream = upstream;
+        this.history = history;
     }
 
     @Override
@@ -48,8 +52,15 @@ public class StrataReadinessCheck implements AsyncHealthCheck {
             HealthCheckResponseBuilder response = HealthCheckResponse.named("strata")
                     .withData("redis", l1 ? "up" : "down")
                     .withData("postgres", l2 ? "up" : "down")
-                    .withData("upstream-circuit", breaker.name().toLowerCase(java.util.Locale.ROOT));
+                    .withData("upstream-circuit", breaker.name().toLowerCase(java.util.Locale.ROOT))
+                    // shown, not failing: a writer waiting for Postgres must not take the pod out of service
+                    .withData("history-writer", writerState(history.stalledSeconds()));
             return response.status(providerPath || l1 || l2).build();
         });
+    }
+
+    /** "ok", or how long records have waited with nothing written (more than a few batches' time). */
+    static String writerState(double stalledSeconds) {
+        return stalledSeconds < STALLED_AFTER_SECONDS ? "ok" : "stalled " + (long) stalledSeconds + " s";
     }
 }

@@ -1,0 +1,232 @@
+package io.strata.history;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.strata.config.HistoryConfig;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.pgclient.PgException;
+
+/** The writer's handling of failed batches, without Postgres: a refused record never holds the others back. */
+class HistoryWriterTest {
+
+    private final Vertx vertx = Vertx.vertx();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final InstantSource clock = () -> Instant.ofEpochMilli(now.get());
+
+    @AfterEach
+    void close() {
+        vertx.closeAndAwait();
+    }
+
+    /** Refuses (as Postgres does a NUL in a text column) any insert that holds a poisoned record; stores the others. */
+    private static final class FakeRepository extends HistoryRepository {
+        final Set<String> stored = ConcurrentHashMap.newKeySet();
+        final Set<String> poisoned = ConcurrentHashMap.newKeySet();
+        final AtomicInteger inserts = new AtomicInteger();
+        volatile int outageAttempts;
+        volatile boolean hang;
+
+        FakeRepository() {
+            super(null, null);
+        }
+
+        @Override
+        public Uni<Integer> insert(List<HistoryRecord> batch) {
+            inserts.incrementAndGet();
+            if (hang) {
+                return Uni.createFrom().emitter(never -> {
+                });
+            }
+            if (outageAttempts > 0) {
+                outageAttempts--;
+                return Uni.createFrom().failure(new io.vertx.core.VertxException("Connection refused"));
+            }
+            if (batch.stream().anyMatch(r -> poisoned.contains(r.id()))) {
+                return Uni.createFrom().failure(new PgException("invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", "22021", null));
+            }
+            batch.forEach(r -> stored.add(r.id()));
+            return Uni.createFrom().item(batch.size());
+        }
+    }
+
+    private HistoryWriter writer(FakeRepository repository, int batchSize, Duration shutdownGrace) {
+        return new HistoryWriter(repository, vertx, config(batchSize, shutdownGrace), registry, clock);
+    }
+
+    private double dropped(String reason) {
+        return registry.get("strata.history.dropped").tag("reason", reason).counter().count();
+    }
+
+    @Test
+    void aBatchPostgresRefusesIsSplitAndOnlyTheRecordAtFaultIsDropped() {
+        FakeRepository repository = new FakeRepository();
+        HistoryWriter writer = writer(repository, 64, Duration.ofSeconds(5));
+        HistoryRecord poison = record();
+        repository.poisoned.add(poison.id());
+        for (int i = 0; i < 40; i++) {
+            writer.submit(i == 17 ? poison : record());
+        }
+        writer.drain();
+        await().atMost(Duration.ofSeconds(5)).until(() -> repository.stored.size() == 39 && writer.queued() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> dropped("unstorable") == 1.0);
+        assertEquals(0.0, registry.get("strata.history.retried").counter().count(), "a data error is not retried");
+        assertEquals(39.0, registry.get("strata.history.written").counter().count());
+        assertTrue(repository.inserts.get() <= 2 * 7 + 1, "split in halves: " + repository.inserts.get() + " inserts");
+
+        // and the writer goes on: later records of anyone are written
+        HistoryRecord later = record();
+        writer.submit(later);
+        writer.drain();
+        await().atMost(Duration.ofSeconds(5)).until(() -> repository.stored.contains(later.id()));
+    }
+
+    @Test
+    void postgresAwayIsRetriedNeverDropped() {
+        FakeRepository repository = new FakeRepository();
+        repository.outageAttempts = 3;
+        HistoryWriter writer = writer(repository, 10, Duration.ofSeconds(5));
+        for (int i = 0; i < 5; i++) {
+            writer.submit(record());
+        }
+        writer.drain();
+        await().atMost(Duration.ofSeconds(10)).until(() -> repository.stored.size() == 5);
+        assertEquals(3.0, registry.get("strata.history.retried").counter().count());
+        assertEquals(0.0, dropped("unstorable") + dropped("queue_full") + dropped("shutdown"));
+    }
+
+    @Test
+    void aStalledWriterIsVisibleAndIdleIsNot() {
+        FakeRepository repository = new FakeRepository();
+        repository.hang = true;
+        HistoryWriter writer = writer(repository, 10, Duration.ofSeconds(5));
+        assertEquals(0.0, writer.stalledSeconds(), "nothing waits");
+        writer.submit(record());
+        writer.drain();
+        now.addAndGet(45_000);
+        assertEquals(45.0, writer.stalledSeconds(), 0.001, "a record has waited 45 s with nothing committed");
+        assertEquals(45.0, registry.get("strata.history.writer.stalled.seconds").gauge().value(), 0.001);
+    }
+
+    @Test
+    void recordsNotWrittenAtShutdownAreCountedExactlyBatchInFlightIncluded() {
+        FakeRepository repository = new FakeRepository();
+        repository.hang = true; // the batch being written never commits
+        HistoryWriter writer = writer(repository, 4, Duration.ofMillis(300));
+        for (int i = 0; i < 10; i++) {
+            writer.submit(record());
+        }
+        writer.drain(); // takes batches in flight (concurrency 2, 4 each): 8 out of the queue, 2 left
+        writer.onStop(null);
+        assertEquals(10.0, dropped("shutdown"), "queued and in-flight records both counted");
+        writer.submit(record());
+        assertEquals(11.0, dropped("shutdown"), "a record arriving after the drain is counted too");
+    }
+
+    @Test
+    void onlyDataErrorsAreUnstorable() {
+        assertTrue(HistoryWriter.unstorable(new PgException("x", "ERROR", "22021", null)), "invalid byte sequence");
+        assertTrue(HistoryWriter.unstorable(new PgException("x", "ERROR", "54000", null)), "index row size exceeds maximum");
+        assertTrue(!HistoryWriter.unstorable(new PgException("x", "FATAL", "57P01", null)), "admin shutdown: Postgres restarting");
+        assertTrue(!HistoryWriter.unstorable(new PgException("x", "FATAL", "53300", null)), "too many connections");
+        assertTrue(!HistoryWriter.unstorable(new PgException("x", "ERROR", "42P01", null)), "table not created yet");
+        assertTrue(!HistoryWriter.unstorable(new io.vertx.core.VertxException("Connection refused")));
+    }
+
+    private static HistoryRecord record() {
+        return new HistoryRecord(UUID.randomUUID().toString(), 1_000_000, "k:1", "s", "u", "chat.completions", "m", null, null, null,
+                null, null, null, null, false, "none", "MISS", 1, null, null, 200, 200);
+    }
+
+    private static HistoryConfig config(int batchSize, Duration shutdownGrace) {
+        HistoryConfig.Writer writer = new HistoryConfig.Writer() {
+            public int queueCapacity() {
+                return 1000;
+            }
+
+            public int batchSize() {
+                return batchSize;
+            }
+
+            public int concurrency() {
+                return 2;
+            }
+
+            public Duration maxWait() {
+                return Duration.ofMillis(50);
+            }
+
+            public Duration initialBackoff() {
+                return Duration.ofMillis(10);
+            }
+
+            public Duration maxBackoff() {
+                return Duration.ofMillis(50);
+            }
+
+            public Duration insertTimeout() {
+                return Duration.ofSeconds(30);
+            }
+
+            public Duration shutdownGrace() {
+                return shutdownGrace;
+            }
+        };
+        return new HistoryConfig() {
+            public Mode mode() {
+                return Mode.FULL;
+            }
+
+            public Optional<String> token() {
+                return Optional.empty();
+            }
+
+            public int retentionDays() {
+                return 0;
+            }
+
+            public int maxIdLength() {
+                return 256;
+            }
+
+            public Writer writer() {
+                return writer;
+            }
+
+            public Redaction redaction() {
+                return null;
+            }
+
+            public Encryption encryption() {
+                return null;
+            }
+
+            public Continuation continuation() {
+                return null;
+            }
+
+            public Partitions partitions() {
+                return null;
+            }
+        };
+    }
+}
