@@ -1,14 +1,20 @@
 package io.strata.api;
 
 import java.time.InstantSource;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 import jakarta.inject.Singleton;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.strata.config.CacheConfig;
+import io.strata.config.HistoryConfig;
+import io.strata.config.UpstreamConfig;
 import io.strata.core.ClientIdentity;
 import io.strata.core.StrataException;
+import io.strata.history.StorableText;
 import io.strata.proxy.CacheDirectives;
 import io.strata.proxy.Endpoint;
 import io.strata.proxy.ProxyRequest;
@@ -24,12 +30,20 @@ public class ProxyRequestReader {
     private final RequestBodyParser parser;
     private final CacheConfig cacheConfig;
     private final InstantSource clock;
+    private final int maxIdLength;
+    /** Pass-through paths the provider key may be lent to; null in forward mode (every path passes). */
+    private final List<String> replaceModeAllowed;
 
-    public ProxyRequestReader(ClientAuthenticator authenticator, RequestBodyParser parser, CacheConfig cacheConfig, InstantSource clock) {
+    public ProxyRequestReader(ClientAuthenticator authenticator, RequestBodyParser parser, CacheConfig cacheConfig, HistoryConfig history,
+            UpstreamConfig upstream, InstantSource clock) {
         this.authenticator = authenticator;
         this.parser = parser;
         this.cacheConfig = cacheConfig;
         this.clock = clock;
+        this.maxIdLength = history.maxIdLength();
+        this.replaceModeAllowed = upstream.authMode() == UpstreamConfig.AuthMode.REPLACE
+                ? upstream.replaceMode().allowedPaths().stream().map(String::strip).filter(p -> !p.isEmpty()).toList()
+                : null;
     }
 
     /** A request Strata refuses after it knows who sent it: answered with the error, and recorded. */
@@ -58,32 +72,81 @@ public class ProxyRequestReader {
      */
     public ProxyRequest cached(Endpoint endpoint, HttpServerRequest request, byte[] body) {
         ClientIdentity client = authenticator.authenticate(request.getHeader("Authorization"));
-        String headerUser = nonBlank(request.getHeader("X-User-Id"));
-        RequestContext context = RequestContext.start(clock, client.scope(), nonBlank(request.getHeader("X-Session-Id")), headerUser);
+        RequestContext context = attributed(client, request);
         JsonNode json;
         CacheDirectives directives;
+        String bodyUser;
         try {
             json = endpoint == Endpoint.MODELS ? null : parser.parse(endpoint, body);
             directives = CacheDirectives.parse(request.getHeader("Cache-Control"), request.getHeader("X-Cache-TTL"),
                     request.getHeader("X-Cache-Namespace"), request.getHeader("X-Cache-Semantic"), cacheConfig.ttl().max());
+            bodyUser = context.userId() == null ? StorableText.id(bodyUser(json), "user", maxIdLength) : null;
         } catch (StrataException invalid) {
             throw new Refused(context, invalid);
         }
         return new ProxyRequest(endpoint, request.method(), endpoint.path(), request.headers(), body, json, client, directives,
-                headerUser == null ? context.withUser(bodyUser(json)) : context);
+                bodyUser != null ? context.withUser(bodyUser) : context);
     }
 
-    /** Any other /v1/* request, passed through as it is. */
+    /**
+     * Any other /v1/* request, passed through as it is, to its normalised path.
+     *
+     * @throws Refused 400 for a path that leaves /v1/, 403 for a path replace mode does not lend the provider key to
+     */
     public ProxyRequest passThrough(HttpServerRequest request, byte[] body) {
         ClientIdentity client = authenticator.authenticate(request.getHeader("Authorization"));
-        String uri = request.uri();
-        String path = uri.startsWith("/v1") ? uri.substring(3) : uri;
+        RequestContext context = attributed(client, request);
         JsonNode json = parser.parseIfJson(body);
-        String headerUser = nonBlank(request.getHeader("X-User-Id"));
-        RequestContext context = RequestContext.start(clock, client.scope(), nonBlank(request.getHeader("X-Session-Id")),
-                headerUser != null ? headerUser : bodyUser(json));
-        return new ProxyRequest(Endpoint.OTHER, request.method(), path, request.headers(), body, json, client, CacheDirectives.NONE,
-                context);
+        String path;
+        try {
+            path = UpstreamPath.below(request.path());
+            if (replaceModeAllowed != null && !allowed(request.method().name(), path)) {
+                throw new StrataException(403, "invalid_request_error", "forbidden", null, "In replace mode Strata passes "
+                        + request.method().name() + " " + path + " through to the provider only if "
+                        + "strata.upstream.replace-mode.allowed-paths lists it.", Map.of());
+            }
+            if (context.userId() == null) {
+                String user = StorableText.id(bodyUser(json), "user", maxIdLength);
+                context = user == null ? context : context.withUser(user);
+            }
+        } catch (StrataException refused) {
+            throw new Refused(context, refused);
+        }
+        String query = request.query();
+        return new ProxyRequest(Endpoint.OTHER, request.method(), query == null ? path : path + "?" + query, request.headers(), body,
+                json, client, CacheDirectives.NONE, context);
+    }
+
+    /** The context with the attribution headers; a header that cannot be stored is refused (recorded without it). */
+    private RequestContext attributed(ClientIdentity client, HttpServerRequest request) {
+        String session;
+        String user;
+        try {
+            session = StorableText.id(nonBlank(request.getHeader("X-Session-Id")), "X-Session-Id", maxIdLength);
+            user = StorableText.id(nonBlank(request.getHeader("X-User-Id")), "X-User-Id", maxIdLength);
+        } catch (StrataException invalid) {
+            throw new Refused(RequestContext.start(clock, client.scope(), null, null), invalid);
+        }
+        return RequestContext.start(clock, client.scope(), session, user);
+    }
+
+    /** "METHOD /path" entries, or "/path" for any method; a trailing "/*" matches everything below. */
+    private boolean allowed(String method, String path) {
+        for (String entry : replaceModeAllowed) {
+            int space = entry.indexOf(' ');
+            String entryMethod = space < 0 ? null : entry.substring(0, space).toUpperCase(Locale.ROOT);
+            String pattern = space < 0 ? entry : entry.substring(space + 1).strip();
+            if (entryMethod != null && !entryMethod.equals(method)) {
+                continue;
+            }
+            boolean matches = pattern.endsWith("/*")
+                    ? path.startsWith(pattern.substring(0, pattern.length() - 1)) && path.length() > pattern.length() - 1
+                    : path.equals(pattern);
+            if (matches) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The body's {@code user} field: the fallback user id. */

@@ -104,6 +104,10 @@ public class ProxyRoutes {
             ProxyRequest request;
             try {
                 request = reader.passThrough(context.request(), body);
+            } catch (ProxyRequestReader.Refused refused) {
+                recorder.recordRefused(Endpoint.OTHER, refused.context(), body, null, refused.error());
+                answerError(context, refused.error(), refused.context().requestId());
+                return;
             } catch (StrataException unauthenticated) {
                 answerError(context, unauthenticated, null);
                 return;

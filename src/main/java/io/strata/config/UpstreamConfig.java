@@ -40,6 +40,8 @@ public interface UpstreamConfig {
     @WithDefault("32M")
     io.quarkus.runtime.configuration.MemorySize maxResponseSize();
 
+    ReplaceMode replaceMode();
+
     RateLimit rateLimit();
 
     Bulkhead bulkhead();
@@ -54,6 +56,19 @@ public interface UpstreamConfig {
 
     enum AuthMode {
         FORWARD, REPLACE
+    }
+
+    /** What the provider key is lent to in {@code replace} mode, beyond the cached endpoints. */
+    interface ReplaceMode {
+        /**
+         * Pass-through requests allowed in replace mode, as {@code METHOD /path} below /v1 (or {@code /path}
+         * for any method; a trailing {@code /*} matches everything below); others answer 403 forbidden.
+         * The default covers the inference endpoints only: no files, fine-tuning, batches or organisation admin.
+         */
+        @WithDefault("POST /chat/completions,POST /completions,POST /embeddings,GET /models,GET /models/*,POST /responses,"
+                + "POST /moderations,POST /audio/speech,POST /audio/transcriptions,POST /audio/translations,"
+                + "POST /images/generations,POST /images/edits,POST /images/variations")
+        java.util.List<String> allowedPaths();
     }
 
     /**
