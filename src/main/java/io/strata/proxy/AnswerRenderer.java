@@ -17,6 +17,7 @@ import io.smallrye.mutiny.Multi;
 import io.strata.cache.CacheEntry;
 import io.strata.cache.CacheKey;
 import io.strata.cache.CacheStatus;
+import io.strata.config.UpstreamConfig;
 import io.strata.core.OpenAiErrors;
 import io.strata.core.StrataException;
 import io.strata.upstream.UpstreamErrors;
@@ -39,11 +40,16 @@ public class AnswerRenderer {
             "te", "trailer", "upgrade", "proxy-authenticate", "content-length", "x-request-id", "x-cache-status", "x-cache-key", "x-cache-similarity",
             "age", "content-encoding");
 
+    /** The header the official OpenAI SDKs honour before their own retries. */
+    static final String SHOULD_RETRY = "x-should-retry";
+
     private final ObjectMapper json;
     private final Counter streamDisconnects;
+    private final boolean guardRetries;
 
-    public AnswerRenderer(ObjectMapper json, MeterRegistry registry) {
+    public AnswerRenderer(ObjectMapper json, MeterRegistry registry, UpstreamConfig upstream) {
         this.json = json;
+        this.guardRetries = upstream.retry().maxRetries() > 0;
         this.streamDisconnects = Counter.builder("strata.stream.client.disconnects")
                 .description("Streamed clients that left before the end; the provider stream was still read and stored")
                 .register(registry);
@@ -136,11 +142,12 @@ public class AnswerRenderer {
     /** A failed call: the provider's own answer when the guard gave up retrying it, else Strata's error. */
     ProxyResult failure(ProxyRequest request, Throwable failure, CacheKey key, CacheStatus status) {
         UpstreamResponse providerAnswer = UpstreamErrors.providerAnswer(failure);
-        if (providerAnswer != null) {
-            return relay(request, providerAnswer, status, key);
+        ProxyResult result = providerAnswer != null ? relay(request, providerAnswer, status, key)
+                : error(request.requestId(), UpstreamErrors.asStrataError(failure), key, status);
+        if (guardRetries && UpstreamErrors.retriedByGuard(failure)) {
+            result.headers().set(SHOULD_RETRY, "false"); // Strata retried already: an SDK retrying too would multiply the calls
         }
-        StrataException error = UpstreamErrors.asStrataError(failure);
-        return error(request.requestId(), error, key, status);
+        return result;
     }
 
     /** An OpenAI-shaped error Strata itself answers. */

@@ -56,6 +56,16 @@ public final class UpstreamErrors {
         return new StrataException(500, "server_error", "internal_error", null, "Strata failed to handle the request.", Map.of());
     }
 
+    /**
+     * Whether the guard retries failures of this kind (a 5xx, a short 429, a connect error): when
+     * one reaches the client, Strata has already retried it, and says so with
+     * {@code x-should-retry: false} so the client's SDK does not multiply the calls.
+     */
+    public static boolean retriedByGuard(Throwable failure) {
+        return failure instanceof UpstreamServerError || failure instanceof UpstreamRateLimited
+                || failure instanceof UpstreamConnectFailure;
+    }
+
     /** The provider's own answer behind a failure the guard raised to retry it (a 5xx, a short 429), or null. */
     public static UpstreamResponse providerAnswer(Throwable failure) {
         if (failure instanceof UpstreamServerError error) {

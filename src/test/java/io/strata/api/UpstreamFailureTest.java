@@ -2,6 +2,7 @@ package io.strata.api;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -37,6 +38,7 @@ class UpstreamFailureTest extends StrataTest {
         assertEquals(SERVER_ERROR, error.asString(), "the provider's body passes through unchanged");
         assertEquals("MISS", status(error));
         assertEquals(3, Provider.calls(), "a 5xx is retried twice");
+        assertEquals("false", error.header("x-should-retry"), "Strata retried already: the SDK must not multiply the calls");
         assertEquals(0, rows(error.header("X-Cache-Key")), "nothing stored for an error");
 
         Provider.reset();
@@ -49,7 +51,9 @@ class UpstreamFailureTest extends StrataTest {
     void clientErrorIsNotRetriedAndNotCached() {
         Provider.always(Provider.status(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"));
         String body = chatBody(uniquePrompt());
-        chat(body).then().statusCode(400);
+        Response refused = chat(body);
+        refused.then().statusCode(400);
+        assertNull(refused.header("x-should-retry"), "not retried by Strata: nothing to say");
         assertEquals(1, Provider.calls());
         Provider.reset();
         assertEquals("MISS", status(chat(body)));
@@ -103,6 +107,7 @@ class UpstreamFailureTest extends StrataTest {
         Provider.always(Provider.delayed(3_000));
         Response timeout = chat(chatBody(uniquePrompt()));
         timeout.then().statusCode(504);
+        assertNull(timeout.header("x-should-retry"), "a timeout is not retried by Strata");
         assertEquals("upstream_timeout", timeout.jsonPath().getString("error.code"));
         assertEquals("MISS", status(timeout));
     }
@@ -135,6 +140,7 @@ class UpstreamFailureTest extends StrataTest {
         Response unreachable = chat(chatBody(uniquePrompt()));
         unreachable.then().statusCode(502);
         assertEquals("upstream_unavailable", unreachable.jsonPath().getString("error.code"));
+        assertEquals("false", unreachable.header("x-should-retry"));
         assertEquals(3, Provider.calls());
     }
 
