@@ -14,7 +14,8 @@ import io.strata.core.StrataException;
 
 /**
  * Parses a request body once (numbers as exact decimals, so 1 and 1.0 can be compared) and checks
- * the fields Strata relies on. Anything it does not know passes through untouched.
+ * the fields Strata relies on, and nothing else: a value the provider may accept is the provider's
+ * to judge. A body must be strict UTF-8 (JSON is), which the JSON parser alone does not check.
  */
 @Singleton
 public class RequestBodyParser {
@@ -30,6 +31,11 @@ public class RequestBodyParser {
 
     /** @throws StrataException 400 invalid_json or invalid_request */
     public JsonNode parse(Endpoint endpoint, byte[] body) {
+        int invalid = body == null ? -1 : Utf8.invalidAt(body);
+        if (invalid >= 0) {
+            throw StrataException.invalidRequest("invalid_json", null,
+                    "The request body is not valid UTF-8 (overlong, surrogate or truncated sequence at byte " + invalid + ").");
+        }
         JsonNode json;
         try {
             json = body == null || body.length == 0 ? null : reader.readTree(body);
@@ -55,12 +61,9 @@ public class RequestBodyParser {
             default -> {
             }
         }
+        // Only what Strata itself reads (the prompt fields for continuation and history, stream for the
+        // kind of answer): sampling parameters are the provider's to judge (20.0 is an integer to it).
         requireType(json, "stream", JsonNode::isBoolean, "a boolean", false);
-        requireType(json, "temperature", JsonNode::isNumber, "a number", false);
-        requireType(json, "top_p", JsonNode::isNumber, "a number", false);
-        requireType(json, "n", JsonNode::isIntegralNumber, "an integer", false);
-        requireType(json, "max_tokens", JsonNode::isIntegralNumber, "an integer", false);
-        requireType(json, "max_completion_tokens", JsonNode::isIntegralNumber, "an integer", false);
         return json;
     }
 

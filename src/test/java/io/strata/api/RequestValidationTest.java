@@ -41,12 +41,36 @@ class RequestValidationTest extends StrataTest {
         assertOpenAiError(messages, "invalid_request");
         assertEquals("messages", messages.jsonPath().getString("error.param"));
 
-        Response temperature = chat("{\"model\":\"gpt-test\",\"messages\":[],\"temperature\":\"hot\"}");
-        temperature.then().statusCode(400);
-        assertEquals("temperature", temperature.jsonPath().getString("error.param"));
+        Response stream = chat("{\"model\":\"gpt-test\",\"messages\":[],\"stream\":\"yes\"}");
+        stream.then().statusCode(400);
+        assertEquals("stream", stream.jsonPath().getString("error.param"));
 
         chat("[1,2,3]").then().statusCode(400);
         chat("{\"messages\":[]}").then().statusCode(400);
+        assertEquals(0, Provider.calls());
+    }
+
+    @Test
+    void parametersStrataDoesNotReadAreTheProvidersToJudge() {
+        String body = "{\"model\":\"gpt-test\",\"max_tokens\":20.0,\"n\":1.0,\"temperature\":\"hot\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + uniquePrompt() + "\"}]}";
+        chat(body).then().statusCode(200);
+        assertEquals(1, Provider.calls(), "20.0 is an integer in value: the request went upstream");
+        assertEquals(body, new String(Provider.requests().get(0).body(), StandardCharsets.UTF_8), "unchanged");
+    }
+
+    @Test
+    void overlongUtf8Is400InvalidJson() {
+        byte[] prefix = "{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"a".getBytes(StandardCharsets.UTF_8);
+        byte[] suffix = "\"}]}".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[prefix.length + 2 + suffix.length];
+        System.arraycopy(prefix, 0, body, 0, prefix.length);
+        body[prefix.length] = (byte) 0xC0; // an overlong '/'
+        body[prefix.length + 1] = (byte) 0xAF;
+        System.arraycopy(suffix, 0, body, prefix.length + 2, suffix.length);
+        Response response = client().body(body).post("/v1/chat/completions");
+        response.then().statusCode(400);
+        assertOpenAiError(response, "invalid_json");
         assertEquals(0, Provider.calls());
     }
 
