@@ -52,6 +52,10 @@ public class Continuation {
             for (StoredRecord record : stored) {
                 seen.add(record.id().toString());
                 RecordContent.Shown shown = content.of(record);
+                if (shown.unavailable()) {
+                    // a turn left out would change the conversation without a word: refuse instead (503 history_unavailable)
+                    throw new UnreadableTurn(record.id().toString(), record.keyId());
+                }
                 turns.add(new Turn(record.timestamp().toInstant().toEpochMilli(), record.id().toString(), shown.prompt(),
                         shown.response()));
             }
@@ -124,5 +128,12 @@ public class Continuation {
     }
 
     private record Turn(long millis, String id, JsonNode prompt, JsonNode response) {
+    }
+
+    /** A stored turn that cannot be opened (sealed under a key that is not configured, or damaged). */
+    public static final class UnreadableTurn extends IllegalStateException {
+        UnreadableTurn(String recordId, String keyId) {
+            super("stored turn " + recordId + " cannot be read" + (keyId == null ? "" : " (sealed under key '" + keyId + "')"));
+        }
     }
 }

@@ -24,6 +24,9 @@ import io.strata.history.RecordContent;
 @Singleton
 public class SessionContinuation {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(SessionContinuation.class);
+
+    private final io.strata.core.ThrottledLog unavailableLog = new io.strata.core.ThrottledLog(LOG, org.jboss.logging.Logger.Level.WARN, 10_000);
     private final Continuation continuation;
     private final HistoryConfig config;
     private final ObjectMapper json;
@@ -61,8 +64,11 @@ public class SessionContinuation {
         RequestContext context = request.context();
         return continuation.turns(context.sessionId(), context.scope(), request.endpoint().id())
                 .ifNoItem().after(config.continuation().timeout()).fail()
-                .onFailure().transform(failure -> new StrataException(503, "server_error", "history_unavailable", null,
-                        "The session's stored turns could not be read; retry, or send the whole conversation.", Map.of()))
+                .onFailure().transform(failure -> {
+                    unavailableLog.occurred("Stored turns of a session unavailable for X-Session-Continue: " + failure.getMessage());
+                    return new StrataException(503, "server_error", "history_unavailable", null,
+                            "The session's stored turns could not be read; retry, or send the whole conversation.", Map.of());
+                })
                 .map(turns -> {
                     boolean responses = request.endpoint() == Endpoint.RESPONSES;
                     ObjectNode sent = ((ObjectNode) request.body()).deepCopy();

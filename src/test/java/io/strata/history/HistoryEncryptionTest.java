@@ -92,6 +92,27 @@ class HistoryEncryptionTest extends StrataTest {
     }
 
     @Test
+    void aStoredTurnThatCannotBeOpenedFailsTheContinuationInsteadOfVanishing() {
+        String session = "s-" + UUID.randomUUID();
+        HistoryRecord unreadable = new HistoryRecord(RequestIds.next(), System.currentTimeMillis(),
+                io.strata.cache.CacheKeyFactory.scopeOf("sk-test-a"), session, null, "chat.completions", "gpt-test", "gpt-test-1",
+                null, null, null, null, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29 },
+                "k9", false, "none", "MISS", 5, null, null, 200, 200);
+        writer.submit(unreadable);
+        await().atMost(Duration.ofSeconds(10)).until(() -> row(session) != null);
+
+        var refused = chat(chatBody("and then?"), Map.of("X-Session-Id", session, "X-Session-Continue", "true"));
+        refused.then().statusCode(503);
+        assertEquals("history_unavailable", refused.jsonPath().getString("error.code"));
+        String id = refused.header("X-Request-Id");
+        assertNotNull(id, "the 503 names its record");
+        await().atMost(Duration.ofSeconds(10)).until(() -> given().header("Authorization", "Bearer hist-secret")
+                .get("/v1/history/records/" + id).statusCode() == 200);
+        assertEquals(503, given().header("Authorization", "Bearer hist-secret").get("/v1/history/records/" + id)
+                .jsonPath().getInt("metadata.status"));
+    }
+
+    @Test
     void aWrongOrMissingKeyIsRefused() {
         Sealer right = new Sealer(encryption("k1", Map.of("k1", OLD_KEY)));
         byte[] sealed = right.seal("hello".getBytes(StandardCharsets.UTF_8));
