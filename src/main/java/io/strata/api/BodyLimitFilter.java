@@ -16,6 +16,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  * Refuses a body whose Content-Length exceeds the limit before a byte of it is read, with an
  * OpenAI-shaped 413. Bodies without a length are cut by the HTTP layer's own limit
  * ({@code quarkus.http.limits.max-body-size}, set to the same value) as soon as they cross it.
+ * A body is read only if its bytes fit in what bodies in flight may hold together
+ * ({@link BodiesInFlight}); otherwise the request answers 503 {@code overloaded} with Retry-After.
  */
 @Singleton
 public class BodyLimitFilter {
@@ -26,24 +28,48 @@ public class BodyLimitFilter {
     /** Longest time spent reading and dropping the rest of a refused body. */
     private static final long LINGER_MILLIS = 10_000;
 
+    /** Seconds a client refused for overload is asked to wait: bodies in flight drain within a request's time. */
+    static final String OVERLOADED_RETRY_AFTER = "1";
+
     private final long limit;
     private final Buffer tooLarge;
+    private final Buffer overloaded;
     private final BodyHandler chunkedBodies;
+    private final BodiesInFlight bodies;
 
-    public BodyLimitFilter(ApiConfig config) {
+    public BodyLimitFilter(ApiConfig config, BodiesInFlight bodies) {
         this.limit = config.maxBodySize().asLongValue();
+        this.bodies = bodies;
         this.tooLarge = Buffer.buffer(OpenAiErrors.body(StrataException.bodyTooLarge(limit)));
+        this.overloaded = Buffer.buffer(OpenAiErrors.body(new StrataException(503, "server_error", "overloaded", null,
+                "Strata is holding as many request bodies as it may (strata.api.max-bodies-in-flight); retry shortly.",
+                java.util.Map.of())));
         this.chunkedBodies = BodyHandler.create(false).setBodyLimit(limit).setHandleFileUploads(false);
     }
 
     void install(@Observes Router router) {
         router.route().order(ORDER).handler(context -> {
             String length = context.request().getHeader("Content-Length");
-            if (length != null && declaredLength(length) > limit) {
-                refuse(context);
+            long declared = length == null ? -1 : declaredLength(length);
+            if (declared > limit) {
+                refuse(context, 413, tooLarge, null);
                 return;
             }
-            if (length == null && context.request().headers().contains("Transfer-Encoding")) {
+            boolean unknownLength = length == null && context.request().headers().contains("Transfer-Encoding");
+            long holds = declared > 0 ? declared : unknownLength ? limit : 0;
+            if (holds > 0) {
+                if (!bodies.tryHold(holds)) {
+                    refuse(context, 503, overloaded, OVERLOADED_RETRY_AFTER);
+                    return;
+                }
+                java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+                context.addEndHandler(ended -> {
+                    if (released.compareAndSet(false, true)) {
+                        bodies.release(holds);
+                    }
+                });
+            }
+            if (unknownLength) {
                 // No declared length: read the body here, failing with 413 the moment it crosses the limit.
                 chunkedBodies.handle(context);
                 return;
@@ -55,7 +81,7 @@ public class BodyLimitFilter {
             boolean tooLarge = context.statusCode() == 413
                     || context.failure() instanceof io.netty.handler.codec.http.multipart.HttpPostRequestDecoder.TooLongFormFieldException;
             if (tooLarge && !context.response().headWritten()) {
-                refuse(context);
+                refuse(context, 413, this.tooLarge, null);
             } else {
                 context.next();
             }
@@ -63,18 +89,21 @@ public class BodyLimitFilter {
     }
 
     /**
-     * Answers 413 at once. A client that is still sending would see a reset instead of the answer if
+     * Answers the refusal at once. A client that is still sending would see a reset instead of the answer if
      * the connection were closed now, so the rest of the body is read and dropped (bounded in time,
      * like nginx's lingering close); a client that asked to continue first has sent nothing more.
      */
-    private void refuse(RoutingContext context) {
+    private void refuse(RoutingContext context, int status, Buffer body, String retryAfter) {
         HttpServerRequest request = context.request();
         boolean clientWaitsToContinue = "100-continue".equalsIgnoreCase(request.getHeader("Expect"));
         context.response()
-                .setStatusCode(413)
+                .setStatusCode(status)
                 .putHeader("Content-Type", "application/json")
-                .putHeader("Connection", "close")
-                .end(tooLarge.copy());
+                .putHeader("Connection", "close");
+        if (retryAfter != null) {
+            context.response().putHeader("Retry-After", retryAfter);
+        }
+        context.response().end(body.copy());
         if (clientWaitsToContinue || request.isEnded()) {
             request.connection().close();
             return;

@@ -20,4 +20,35 @@ public interface ApiConfig {
     /** Largest request body; larger bodies get 413 body_too_large. */
     @WithDefault("8M")
     MemorySize maxBodySize();
+
+    /**
+     * Bytes of request bodies that requests being handled may hold together (a body without a
+     * Content-Length counts as {@code max-body-size} while it is read); a request whose body does not
+     * fit answers 503 {@code overloaded} with {@code Retry-After}. Sized for the chart's 128 MB heap:
+     * a body costs a few times its size while it is parsed, forwarded and recorded.
+     */
+    @WithDefault("16M")
+    MemorySize maxBodiesInFlight();
+
+    /**
+     * A new connection that sends nothing for this long before its first request is closed (the
+     * HTTP server's idle timeout, {@code quarkus.http.idle-timeout}).
+     */
+    @WithDefault("60s")
+    java.time.Duration headerTimeout();
+
+    /** Longest time a request body may take to arrive after its headers; then 408 request_timeout and the connection closes. */
+    @WithDefault("60s")
+    java.time.Duration bodyTimeout();
+
+    /** After an answer, how long the connection waits for the next request's headers before it is closed. */
+    @WithDefault("75s")
+    java.time.Duration keepAliveTimeout();
+
+    /**
+     * On SIGTERM, how long requests in flight may take to finish (new ones are refused meanwhile);
+     * their history records are written after them, within {@code strata.history.writer.shutdown-grace}.
+     */
+    @WithDefault("15s")
+    java.time.Duration shutdownGrace();
 }

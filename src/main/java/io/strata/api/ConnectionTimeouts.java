@@ -1,0 +1,137 @@
+package io.strata.api;
+
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import io.strata.config.ApiConfig;
+import io.strata.core.OpenAiErrors;
+import io.strata.core.StrataException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Read deadlines of client connections, like nginx's: a connection that sends nothing before its
+ * first request is closed after {@code strata.api.header-timeout} (the HTTP server's idle
+ * timeout); a body must arrive within {@code strata.api.body-timeout} of its headers, or the
+ * request answers 408 {@code request_timeout}; after an answer, the next request's headers must
+ * arrive within {@code strata.api.keep-alive-timeout}, or the connection is closed (an idle
+ * keep-alive connection, or headers trickled a byte at a time). A request being handled is bounded
+ * by its own deadlines (the provider's timeout, the layers'), never by the connection's idleness:
+ * the server's idle handler is taken off the connection at its first request, so a long wait for
+ * a provider is not cut.
+ */
+@Singleton
+public class ConnectionTimeouts {
+
+    private static final Logger LOG = Logger.getLogger(ConnectionTimeouts.class);
+
+    /** First of all routes: before the body limit. */
+    private static final int ORDER = Integer.MIN_VALUE + 10;
+    /** The name Vert.x gives the idle-timeout handler in a connection's pipeline. */
+    private static final String IDLE_HANDLER = "idle";
+    private static final AttributeKey<State> STATE = AttributeKey.valueOf("strata.connection.timeouts");
+
+    private final long bodyMillis;
+    private final long keepAliveMillis;
+    private final Buffer timedOut;
+    private final Map<String, Counter> closed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final MeterRegistry registry;
+
+    public ConnectionTimeouts(ApiConfig config, MeterRegistry registry) {
+        this.bodyMillis = config.bodyTimeout().toMillis();
+        this.keepAliveMillis = config.keepAliveTimeout().toMillis();
+        this.registry = registry;
+        this.timedOut = Buffer.buffer(OpenAiErrors.body(new StrataException(408, "invalid_request_error", "request_timeout", null,
+                "The request body did not arrive within " + config.bodyTimeout().toSeconds() + " s (strata.api.body-timeout).",
+                Map.of())));
+        counter("body");
+        counter("keep_alive");
+    }
+
+    /** Per connection, on its event loop only: requests being handled, and the pending keep-alive close. */
+    private static final class State {
+        int active;
+        ScheduledFuture<?> keepAlive;
+    }
+
+    void install(@Observes Router router) {
+        router.route().order(ORDER).handler(this::handle);
+    }
+
+    private void handle(RoutingContext context) {
+        HttpServerRequest request = context.request();
+        HttpConnection connection = request.connection();
+        Channel channel = connection instanceof ConnectionBase base ? base.channel() : null;
+        if (channel == null) { // not an HTTP/1 connection Strata knows: the server's idle timeout alone applies
+            context.next();
+            return;
+        }
+        State state = channel.attr(STATE).get();
+        if (state == null) {
+            state = new State();
+            channel.attr(STATE).set(state);
+            if (channel.pipeline().get(IDLE_HANDLER) != null) {
+                channel.pipeline().remove(IDLE_HANDLER);
+            }
+        }
+        if (state.keepAlive != null) {
+            state.keepAlive.cancel(false);
+            state.keepAlive = null;
+        }
+        state.active++;
+        boolean bodyDeclared = request.headers().contains("Transfer-Encoding")
+                || (request.headers().contains("Content-Length") && !"0".equals(request.getHeader("Content-Length")));
+        ScheduledFuture<?> bodyDeadline = !bodyDeclared || request.isEnded() ? null
+                : channel.eventLoop().schedule(() -> bodyTimedOut(context, channel), bodyMillis, TimeUnit.MILLISECONDS);
+        State owned = state;
+        context.addEndHandler(ended -> channel.eventLoop().execute(() -> {
+            if (bodyDeadline != null) {
+                bodyDeadline.cancel(false);
+            }
+            if (--owned.active == 0 && channel.isActive()) {
+                owned.keepAlive = channel.eventLoop().schedule(() -> {
+                    if (owned.active == 0 && channel.isActive()) {
+                        counter("keep_alive").increment();
+                        channel.close();
+                    }
+                }, keepAliveMillis, TimeUnit.MILLISECONDS);
+            }
+        }));
+        context.next();
+    }
+
+    private void bodyTimedOut(RoutingContext context, Channel channel) {
+        if (context.request().isEnded()) {
+            return;
+        }
+        counter("body").increment();
+        LOG.debugf("Request body not complete within %d ms: 408 and closed", bodyMillis);
+        if (!context.response().headWritten()) {
+            context.response().setStatusCode(408).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+                    .end(timedOut.copy()).onComplete(done -> channel.close());
+        } else {
+            channel.close();
+        }
+    }
+
+    /** strata_http_connections_timed_out_total{timeout}: connections closed by a read deadline. */
+    private Counter counter(String timeout) {
+        return closed.computeIfAbsent(timeout, t -> Counter.builder("strata.http.connections.timed.out")
+                .description("Client connections closed because a body or the next request did not arrive in time")
+                .tag("timeout", t).register(registry));
+    }
+}

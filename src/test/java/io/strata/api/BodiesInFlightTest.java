@@ -1,0 +1,78 @@
+package io.strata.api;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.response.Response;
+import io.strata.testing.Provider;
+import io.strata.testing.StrataTest;
+
+/**
+ * Concurrent large bodies cannot exhaust the heap: while the bodies in flight hold their limit, a
+ * request whose body does not fit answers 503 overloaded with Retry-After, and the bytes are given
+ * back when each exchange ends.
+ */
+@QuarkusTest
+@TestProfile(BodiesInFlightTest.SmallBudget.class)
+class BodiesInFlightTest extends StrataTest {
+
+    public static class SmallBudget implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("strata.api.max-bodies-in-flight", "100K", "strata.api.max-body-size", "90K");
+        }
+    }
+
+    @Inject
+    BodiesInFlight bodies;
+
+    private static String bodyOf(int bytes) {
+        String prompt = uniquePrompt();
+        return chatBody(prompt + " " + "x".repeat(Math.max(0, bytes - prompt.length() - 80)));
+    }
+
+    @Test
+    void aBodyThatDoesNotFitIsRefusedWithRetryAfterAndTheBytesComeBack() {
+        Provider.always(Provider.delayed(1_200));
+        CompletableFuture<Response> holding = CompletableFuture.supplyAsync(() -> chat(bodyOf(80_000)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> bodies.held() >= 70_000);
+
+        Response refused = chat(bodyOf(40_000));
+        refused.then().statusCode(503);
+        assertEquals("overloaded", refused.jsonPath().getString("error.code"));
+        assertEquals("server_error", refused.jsonPath().getString("error.type"));
+        assertEquals("1", refused.header("Retry-After"));
+        chat(bodyOf(2_000)).then().statusCode(200); // a small one still fits
+
+        assertEquals(200, holding.join().statusCode());
+        await().atMost(Duration.ofSeconds(5)).until(() -> bodies.held() == 0);
+        Provider.reset();
+        chat(bodyOf(40_000)).then().statusCode(200);
+        assertEquals(0, bodies.held());
+    }
+
+    @Test
+    void oneBodyIsAlwaysAdmittedWhenNothingElseIsHeld() {
+        BodiesInFlight budget = new BodiesInFlight(100, new SimpleMeterRegistry());
+        assertTrue(budget.tryHold(500), "alone, a body under the body limit is never refused");
+        assertFalse(budget.tryHold(1));
+        budget.release(500);
+        assertTrue(budget.tryHold(60));
+        assertTrue(budget.tryHold(40));
+        assertFalse(budget.tryHold(1));
+    }
+}
