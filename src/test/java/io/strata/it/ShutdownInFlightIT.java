@@ -1,0 +1,83 @@
+package io.strata.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.strata.testing.Provider;
+import io.strata.testing.TestServers;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+
+/** SIGTERM with requests in flight: they are answered, their records written, and only then does the process exit. */
+class ShutdownInFlightIT {
+
+    private static TestServers servers;
+    private static Map<String, String> config;
+
+    @BeforeAll
+    static void start() {
+        servers = new TestServers();
+        config = new HashMap<>(servers.start());
+        System.setProperty("strata.test.control-url", config.get("strata.test.control-url"));
+        config.remove("strata.test.control-url");
+        config.remove("strata.test.redis-url");
+    }
+
+    @AfterAll
+    static void stop() {
+        servers.stop();
+    }
+
+    @Test
+    void requestsInFlightAtSigtermAreAnsweredAndRecorded() throws Exception {
+        StrataProcess strata = StrataProcess.start("shutdown-in-flight", config);
+        Provider.reset();
+        Provider.always(new JsonObject().put("delayMs", 1_500));
+        String session = "sigterm-" + UUID.randomUUID();
+        HttpClient http = HttpClient.newHttpClient();
+        List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            inFlight.add(http.sendAsync(HttpRequest.newBuilder(strata.uri("/v1/chat/completions"))
+                    .header("Content-Type", "application/json").header("X-Session-Id", session)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"q"
+                            + i + " " + UUID.randomUUID() + "\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        Thread.sleep(500); // all 24 reached the provider, which answers after 1.5 s
+        strata.close(); // SIGTERM, then waits for the exit
+        for (CompletableFuture<HttpResponse<String>> response : inFlight) {
+            assertEquals(200, response.get().statusCode(), "a request in flight at SIGTERM is answered");
+        }
+        Vertx vertx = Vertx.vertx();
+        URI url = URI.create(config.get("quarkus.datasource.reactive.url"));
+        Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost(url.getHost()).setPort(url.getPort())
+                .setDatabase(url.getPath().substring(1)).setUser("postgres")).using(vertx).build();
+        try {
+            long records = pool.preparedQuery("SELECT count(*) FROM strata_history WHERE session_id = $1").execute(Tuple.of(session))
+                    .toCompletionStage().toCompletableFuture().get().iterator().next().getLong(0);
+            assertEquals(24L, records, "every request answered during shutdown has its record");
+        } finally {
+            pool.close();
+            vertx.close();
+            Provider.reset();
+        }
+    }
+}
