@@ -19,6 +19,9 @@ final class HttpUpstream implements Upstream {
     private final String baseUrl;
     private final long maxResponseBytes;
     private final long idleTimeoutMillis;
+    /** The host and the cause, once in a while: a 502 alone tells an operator nothing. */
+    private final io.strata.core.ThrottledLog unreachableLog = new io.strata.core.ThrottledLog(
+            org.jboss.logging.Logger.getLogger(HttpUpstream.class), org.jboss.logging.Logger.Level.WARN, 10_000);
 
     HttpUpstream(Vertx vertx, UpstreamConfig config) {
         URI base = URI.create(config.baseUrl());
@@ -47,7 +50,7 @@ final class HttpUpstream implements Upstream {
                 .setIdleTimeout(idleTimeoutMillis);
         return client.request(options)
                 .chain(http -> request.body() == null ? http.send() : http.send(Buffer.newInstance(request.body())))
-                .onFailure().transform(HttpUpstream::asConnectFailure)
+                .onFailure().transform(this::asConnectFailure)
                 .chain(response -> request.streaming() && response.statusCode() == 200 ? live(response) : read(response));
     }
 
@@ -56,12 +59,30 @@ final class HttpUpstream implements Upstream {
      * that ends or breaks before its one subscriber arrives must still say so (a paused Vert.x
      * stream with no exception handler would lose a connection reset and never end).
      */
-    private static Uni<UpstreamResponse> live(HttpClientResponse response) {
+    private Uni<UpstreamResponse> live(HttpClientResponse response) {
         io.vertx.core.http.HttpClientResponse stream = response.getDelegate();
         UnicastProcessor<io.vertx.core.buffer.Buffer> bytes = UnicastProcessor.create();
-        stream.handler(bytes::onNext);
-        stream.exceptionHandler(failure -> bytes.onError(new UpstreamConnectFailure(failure)));
-        stream.endHandler(ended -> bytes.onComplete());
+        long[] received = { 0 };
+        stream.handler(chunk -> {
+            received[0] += chunk.length();
+            if (received[0] > maxResponseBytes) { // a stream is bounded like a whole answer: it is assembled and stored too
+                stream.handler(null);
+                response.request().reset();
+                bytes.onError(new UpstreamBadResponse("Provider stream exceeds the limit of " + maxResponseBytes + " bytes"));
+                return;
+            }
+            bytes.onNext(chunk);
+        });
+        stream.exceptionHandler(failure -> {
+            if (received[0] <= maxResponseBytes) {
+                bytes.onError(new UpstreamConnectFailure(failure));
+            }
+        });
+        stream.endHandler(ended -> {
+            if (received[0] <= maxResponseBytes) {
+                bytes.onComplete();
+            }
+        });
         return Uni.createFrom().item(new UpstreamResponse(200, stream.headers(), null, bytes));
     }
 
@@ -72,7 +93,7 @@ final class HttpUpstream implements Upstream {
             return Uni.createFrom().failure(new UpstreamBadResponse("Provider answer of " + length + " bytes exceeds the limit"));
         }
         return response.body()
-                .onFailure().transform(HttpUpstream::asConnectFailure)
+                .onFailure().transform(this::asConnectFailure)
                 .map(body -> {
                     if (body.length() > maxResponseBytes) {
                         throw new UpstreamBadResponse("Provider answer exceeds the limit");
@@ -89,7 +110,11 @@ final class HttpUpstream implements Upstream {
         }
     }
 
-    private static Throwable asConnectFailure(Throwable failure) {
-        return failure instanceof UpstreamBadResponse ? failure : new UpstreamConnectFailure(failure);
+    private Throwable asConnectFailure(Throwable failure) {
+        if (failure instanceof UpstreamBadResponse) {
+            return failure;
+        }
+        unreachableLog.occurred("Provider " + baseUrl + " unreachable: " + failure);
+        return new UpstreamConnectFailure(failure);
     }
 }
