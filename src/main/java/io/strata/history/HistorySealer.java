@@ -38,35 +38,74 @@ public class HistorySealer {
         return sealer;
     }
 
-    /** After the schema migration; start-up runs on the main thread, so it may wait for Postgres here. */
+    /**
+     * After the schema migration; start-up runs on the main thread, so it may wait for Postgres here.
+     * Postgres away at start: the check runs as soon as the schema is applied, and a key found wrong
+     * then stops the process as the start would have (rows sealed under a wrong key would be
+     * unreadable with the right one).
+     */
     void onStart(@Observes @jakarta.annotation.Priority(4000) StartupEvent event) {
         if (sealer == null) {
             return;
         }
         if (!schema.isApplied()) {
-            LOG.warn("History keys not checked against stored canaries: Postgres is not available at start-up");
+            LOG.warn("History keys not yet checked against stored canaries: Postgres is not available at start-up; "
+                    + "they are checked as soon as it is");
+            schema.whenApplied(() -> checkCanaries().subscribe().with(
+                    checked -> LOG.info("History keys checked against stored canaries"),
+                    failure -> {
+                        if (failure instanceof WrongKey wrong) {
+                            LOG.error(wrong.getMessage() + ": stopping");
+                            wrongKeyFound = true;
+                            io.quarkus.runtime.Quarkus.asyncExit(1);
+                        } else {
+                            LOG.warnf("History keys not checked against stored canaries: %s", failure.getMessage());
+                        }
+                    }));
             return;
         }
         // Waiting is fine here: start-up observers run on the main thread, never on an event loop.
-        Map<String, byte[]> canaries = new java.util.HashMap<>();
-        pool.query("SELECT key_id, canary FROM strata_history_keys").execute().await().atMost(java.time.Duration.ofSeconds(10))
-                .forEach(row -> canaries.put(row.getString("key_id"), row.getBuffer("canary").getBytes()));
-        for (String keyId : sealer.keyIds()) {
-            byte[] canary = canaries.get(keyId);
-            if (canary == null) {
-                pool.preparedQuery("INSERT INTO strata_history_keys (key_id, canary) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                        .execute(Tuple.of(keyId, io.vertx.core.buffer.Buffer.buffer(sealer.seal(keyId, Sealer.CANARY.getBytes()))))
-                        .await().atMost(java.time.Duration.ofSeconds(10));
-            } else {
-                try {
-                    sealer.open(keyId, canary);
-                } catch (IllegalStateException wrongKey) {
-                    throw new IllegalStateException("History encryption key '" + keyId
-                            + "' is not the key its rows were sealed with: refusing to start", wrongKey);
-                }
-            }
-        }
+        checkCanaries().await().atMost(java.time.Duration.ofSeconds(20));
         LOG.infof("History encryption on: new rows sealed with key '%s' (%d keys configured)", sealer.activeKeyId(),
                 sealer.keyIds().size());
+    }
+
+    /** Set when a later check found a key wrong (the process is stopping). */
+    private volatile boolean wrongKeyFound;
+
+    boolean wrongKeyFound() {
+        return wrongKeyFound;
+    }
+
+    /** Opens each configured key's stored canary, and stores one for a key used the first time. */
+    io.smallrye.mutiny.Uni<Void> checkCanaries() {
+        return pool.query("SELECT key_id, canary FROM strata_history_keys").execute().chain(rows -> {
+            Map<String, byte[]> canaries = new java.util.HashMap<>();
+            rows.forEach(row -> canaries.put(row.getString("key_id"), row.getBuffer("canary").getBytes()));
+            io.smallrye.mutiny.Uni<Void> chain = io.smallrye.mutiny.Uni.createFrom().voidItem();
+            for (String keyId : sealer.keyIds()) {
+                byte[] canary = canaries.get(keyId);
+                if (canary == null) {
+                    chain = chain.chain(() -> pool.preparedQuery(
+                                    "INSERT INTO strata_history_keys (key_id, canary) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                            .execute(Tuple.of(keyId, io.vertx.core.buffer.Buffer.buffer(sealer.seal(keyId, Sealer.CANARY.getBytes()))))
+                            .replaceWithVoid());
+                } else {
+                    try {
+                        sealer.open(keyId, canary);
+                    } catch (IllegalStateException wrongKey) {
+                        return io.smallrye.mutiny.Uni.createFrom().failure(new WrongKey(keyId, wrongKey));
+                    }
+                }
+            }
+            return chain;
+        });
+    }
+
+    /** A configured key whose bytes do not open the canary sealed under its id. */
+    static final class WrongKey extends IllegalStateException {
+        WrongKey(String keyId, Throwable cause) {
+            super("History encryption key '" + keyId + "' is not the key its rows were sealed with: refusing to start", cause);
+        }
     }
 }

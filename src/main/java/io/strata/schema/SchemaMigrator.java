@@ -41,6 +41,8 @@ public class SchemaMigrator {
     private final Pool pool;
     private final Vertx vertx;
     private final AtomicBoolean applied = new AtomicBoolean();
+    /** Run once the schema is applied, when that happens after start-up. */
+    private final List<Runnable> whenApplied = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public SchemaMigrator(Pool pool, Vertx vertx) {
         this.pool = pool;
@@ -64,9 +66,28 @@ public class SchemaMigrator {
         return applied.get();
     }
 
+    /** Runs {@code action} once the schema is applied: now if it is, else when a retry applies it (on an event loop). */
+    public void whenApplied(Runnable action) {
+        if (applied.get()) {
+            action.run();
+            return;
+        }
+        whenApplied.add(action);
+        if (applied.get() && whenApplied.remove(action)) { // applied meanwhile
+            action.run();
+        }
+    }
+
     private void scheduleRetry() {
         vertx.setTimer(RETRY_EVERY.toMillis(), id -> migrate().subscribe().with(
-                ok -> LOG.info("Postgres schema applied"),
+                ok -> {
+                    LOG.info("Postgres schema applied");
+                    for (Runnable action : whenApplied) {
+                        if (whenApplied.remove(action)) {
+                            action.run();
+                        }
+                    }
+                },
                 failure -> scheduleRetry()));
     }
 
