@@ -58,6 +58,19 @@ class CacheFlowTest extends StrataTest {
     }
 
     @Test
+    void anImmediateRepeatIsAnL1HitNotAnL2One() {
+        // no wait between the two: the repeat may arrive while the miss's write-back is still landing
+        java.util.List<String> statuses = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            String body = chatBody(uniquePrompt());
+            assertEquals("MISS", status(chat(body)));
+            statuses.add(status(chat(body)));
+        }
+        assertTrue(statuses.stream().allMatch(s -> s.equals("HIT-L1") || s.equals("COALESCED")),
+                "every immediate repeat answered from L1 (or joined the flight): " + statuses);
+    }
+
+    @Test
     void aHitIsTheStoredBytesInOnePieceWithItsContentLength() {
         String body = chatBody(uniquePrompt());
         Response miss = chat(body);
