@@ -28,6 +28,17 @@ public class BodyLimitFilter {
     /** Longest time spent reading and dropping the rest of a refused body. */
     private static final long LINGER_MILLIS = 10_000;
 
+    /** Routing-context key of the bytes this request holds in {@link BodiesInFlight}. */
+    static final String HELD = "strata.body.held";
+
+    /** Gives back what the request holds; once (the key is removed). */
+    static void release(RoutingContext context, BodiesInFlight bodies) {
+        Long held = context.remove(HELD);
+        if (held != null) {
+            bodies.release(held);
+        }
+    }
+
     /** Seconds a client refused for overload is asked to wait: bodies in flight drain within a request's time. */
     static final String OVERLOADED_RETRY_AFTER = "1";
 
@@ -56,18 +67,15 @@ public class BodyLimitFilter {
                 return;
             }
             boolean unknownLength = length == null && context.request().headers().contains("Transfer-Encoding");
+            // Proxied requests hold their body's bytes until their answer is written (ProxyRoutes gives them
+            // back, with no end handler on the hot path); a body without a length counts as the limit.
             long holds = declared > 0 ? declared : unknownLength ? limit : 0;
-            if (holds > 0) {
+            if (holds > 0 && context.request().path().startsWith("/v1/") && !context.request().path().startsWith("/v1/history")) {
                 if (!bodies.tryHold(holds)) {
                     refuse(context, 503, overloaded, OVERLOADED_RETRY_AFTER);
                     return;
                 }
-                java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
-                context.addEndHandler(ended -> {
-                    if (released.compareAndSet(false, true)) {
-                        bodies.release(holds);
-                    }
-                });
+                context.put(HELD, holds);
             }
             if (unknownLength) {
                 // No declared length: read the body here, failing with 413 the moment it crosses the limit.
@@ -78,6 +86,7 @@ public class BodyLimitFilter {
         });
         // A body without a length that crosses the limit fails the route with 413: answer it in OpenAI's shape.
         router.route().order(ORDER).failureHandler(context -> {
+            release(context, bodies); // a failed request answers nothing through ProxyRoutes
             boolean tooLarge = context.statusCode() == 413
                     || context.failure() instanceof io.netty.handler.codec.http.multipart.HttpPostRequestDecoder.TooLongFormFieldException;
             if (tooLarge && !context.response().headWritten()) {

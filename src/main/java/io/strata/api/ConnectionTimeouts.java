@@ -45,15 +45,18 @@ public class ConnectionTimeouts {
     private static final String IDLE_HANDLER = "idle";
     private static final AttributeKey<State> STATE = AttributeKey.valueOf("strata.connection.timeouts");
 
-    private final long bodyMillis;
-    private final long keepAliveMillis;
+    private final long bodyNanos;
+    private final long checkNanos;
+    private final int keepAliveChecks;
     private final Buffer timedOut;
     private final Map<String, Counter> closed = new java.util.concurrent.ConcurrentHashMap<>();
     private final MeterRegistry registry;
 
     public ConnectionTimeouts(ApiConfig config, MeterRegistry registry) {
-        this.bodyMillis = config.bodyTimeout().toMillis();
-        this.keepAliveMillis = config.keepAliveTimeout().toMillis();
+        this.bodyNanos = config.bodyTimeout().toNanos();
+        long keepAliveNanos = config.keepAliveTimeout().toNanos();
+        this.checkNanos = Math.max(1_000_000, Math.min(bodyNanos, keepAliveNanos) / 4);
+        this.keepAliveChecks = (int) Math.max(1, (keepAliveNanos + checkNanos - 1) / checkNanos);
         this.registry = registry;
         this.timedOut = Buffer.buffer(OpenAiErrors.body(new StrataException(408, "invalid_request_error", "request_timeout", null,
                 "The request body did not arrive within " + config.bodyTimeout().toSeconds() + " s (strata.api.body-timeout).",
@@ -62,10 +65,18 @@ public class ConnectionTimeouts {
         counter("keep_alive");
     }
 
-    /** Per connection, on its event loop only: requests being handled, and the pending keep-alive close. */
+    /**
+     * Per connection, touched on its event loop only. Nothing is scheduled or registered per
+     * request (a hit must stay cheap): one periodic check per connection, every quarter of the
+     * shorter deadline, looks at the connection's latest request.
+     */
     private static final class State {
-        int active;
-        ScheduledFuture<?> keepAlive;
+        long requests;
+        long requestsSeen;
+        RoutingContext latest;
+        long bodyStartNanos;
+        int idleChecks;
+        boolean answeredAtLastCheck;
     }
 
     void install(@Observes Router router) {
@@ -87,31 +98,45 @@ public class ConnectionTimeouts {
             if (channel.pipeline().get(IDLE_HANDLER) != null) {
                 channel.pipeline().remove(IDLE_HANDLER);
             }
+            State owned = state;
+            ScheduledFuture<?> checks = channel.eventLoop().scheduleAtFixedRate(() -> check(channel, owned), checkNanos, checkNanos,
+                    TimeUnit.NANOSECONDS);
+            channel.closeFuture().addListener(closed -> checks.cancel(false));
         }
-        if (state.keepAlive != null) {
-            state.keepAlive.cancel(false);
-            state.keepAlive = null;
-        }
-        state.active++;
+        state.requests++;
+        state.latest = context;
         boolean bodyDeclared = request.headers().contains("Transfer-Encoding")
                 || (request.headers().contains("Content-Length") && !"0".equals(request.getHeader("Content-Length")));
-        ScheduledFuture<?> bodyDeadline = !bodyDeclared || request.isEnded() ? null
-                : channel.eventLoop().schedule(() -> bodyTimedOut(context, channel), bodyMillis, TimeUnit.MILLISECONDS);
-        State owned = state;
-        context.addEndHandler(ended -> channel.eventLoop().execute(() -> {
-            if (bodyDeadline != null) {
-                bodyDeadline.cancel(false);
-            }
-            if (--owned.active == 0 && channel.isActive()) {
-                owned.keepAlive = channel.eventLoop().schedule(() -> {
-                    if (owned.active == 0 && channel.isActive()) {
-                        counter("keep_alive").increment();
-                        channel.close();
-                    }
-                }, keepAliveMillis, TimeUnit.MILLISECONDS);
-            }
-        }));
+        state.bodyStartNanos = bodyDeclared && !request.isEnded() ? System.nanoTime() : 0;
         context.next();
+    }
+
+    /**
+     * A body still not complete after the body timeout: 408. The latest answer ended and no request
+     * since, over {@code keepAliveChecks} checks (at least the keep-alive timeout, at most a check
+     * more): closed.
+     */
+    private void check(Channel channel, State state) {
+        RoutingContext latest = state.latest;
+        if (!channel.isActive() || latest == null) {
+            return;
+        }
+        boolean answered = latest.response().ended() || latest.response().closed();
+        if (!answered || state.requests != state.requestsSeen || !state.answeredAtLastCheck) {
+            state.requestsSeen = state.requests;
+            state.answeredAtLastCheck = answered;
+            state.idleChecks = 0; // idle (if at all) since some time in the last interval: counted from here
+            if (!answered && state.bodyStartNanos != 0 && !latest.request().isEnded()
+                    && System.nanoTime() - state.bodyStartNanos >= bodyNanos) {
+                state.bodyStartNanos = 0;
+                bodyTimedOut(latest, channel);
+            }
+            return;
+        }
+        if (++state.idleChecks >= keepAliveChecks) {
+            counter("keep_alive").increment();
+            channel.close();
+        }
     }
 
     private void bodyTimedOut(RoutingContext context, Channel channel) {
@@ -119,7 +144,7 @@ public class ConnectionTimeouts {
             return;
         }
         counter("body").increment();
-        LOG.debugf("Request body not complete within %d ms: 408 and closed", bodyMillis);
+        LOG.debugf("Request body not complete within %d ms: 408 and closed", bodyNanos / 1_000_000);
         if (!context.response().headWritten()) {
             context.response().setStatusCode(408).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
                     .end(timedOut.copy()).onComplete(done -> channel.close());

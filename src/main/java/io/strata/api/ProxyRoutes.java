@@ -40,9 +40,11 @@ public class ProxyRoutes {
     private final SessionContinuation continuation;
     private final ExchangeRecorder recorder;
     private final CacheMetrics metrics;
+    private final BodiesInFlight bodies;
 
     public ProxyRoutes(ProxyPipeline pipeline, ProxyRequestReader reader, SessionContinuation continuation, ExchangeRecorder recorder,
-            CacheMetrics metrics) {
+            CacheMetrics metrics, BodiesInFlight bodies) {
+        this.bodies = bodies;
         this.pipeline = pipeline;
         this.reader = reader;
         this.continuation = continuation;
@@ -120,38 +122,53 @@ public class ProxyRoutes {
 
     private void answer(RoutingContext context, ProxyRequest request, ProxyResult result) {
         metrics.request(request.endpoint().id(), result.cacheStatus());
-        ResponseWriter.write(context.response(), result, () -> recorder.record(request, result));
+        ResponseWriter.write(context, result, () -> {
+            BodyLimitFilter.release(context, bodies);
+            recorder.record(request, result);
+        });
     }
 
-    private static void answerError(RoutingContext context, StrataException error, String requestId) {
+    private void answerError(RoutingContext context, StrataException error, String requestId) {
         MultiMap headers = MultiMap.caseInsensitiveMultiMap().set("Content-Type", "application/json");
         if (requestId != null) {
             headers.set("X-Request-Id", requestId);
         }
         error.headers().forEach(headers::set);
         byte[] body = OpenAiErrors.body(error);
-        ResponseWriter.write(context.response(), new ProxyResult(error.status(), headers, Buffer.buffer(body), null, CacheStatus.BYPASS,
-                new Served.Body(body, null)), () -> {
-                });
+        ResponseWriter.write(context, new ProxyResult(error.status(), headers, Buffer.buffer(body), null, CacheStatus.BYPASS,
+                new Served.Body(body, null)), () -> BodyLimitFilter.release(context, bodies));
     }
 
     private static StrataException asError(Throwable failure) {
         return failure instanceof StrataException known ? known : new ErrorMappers().unexpectedAsStrata(failure);
     }
 
+    /** Runs the request's handling; an unexpected failure gives the body's bytes back before it propagates. */
+    private void accept(RoutingContext context, Consumer<byte[]> then, byte[] body) {
+        try {
+            then.accept(body);
+        } catch (RuntimeException unexpected) {
+            BodyLimitFilter.release(context, bodies);
+            throw unexpected;
+        }
+    }
+
     /** The whole body: read here, or already read by the body-limit filter (bodies without a length). */
-    private static void withBody(RoutingContext context, Consumer<byte[]> then) {
+    private void withBody(RoutingContext context, Consumer<byte[]> then) {
         RequestBody read = context.body();
         if (read != null && read.available()) {
             Buffer buffer = read.buffer();
-            then.accept(buffer == null ? new byte[0] : buffer.getBytes());
+            accept(context, then, buffer == null ? new byte[0] : buffer.getBytes());
             return;
         }
         context.request().body().onComplete(result -> {  // body() reads the paused request to its end
             if (result.succeeded()) {
-                then.accept(result.result().getBytes());
-            } else if (!context.response().ended()) {
-                context.fail(result.cause());
+                accept(context, then, result.result().getBytes());
+            } else {
+                BodyLimitFilter.release(context, bodies);
+                if (!context.response().ended()) {
+                    context.fail(result.cause());
+                }
             }
         });
         context.request().resume(); // Quarkus hands routes a paused request

@@ -9,6 +9,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Writes a {@link ProxyResult} on the HTTP response: a whole body in one write with its
@@ -22,7 +23,13 @@ final class ResponseWriter {
     private ResponseWriter() {
     }
 
-    static void write(HttpServerResponse response, ProxyResult result, Runnable whenDone) {
+    /**
+     * The client leaving is seen through the routing context's end handlers, not the response's
+     * close handler: setting that one would replace the end handlers' own, and what they release
+     * (the body's bytes in flight, the connection's deadlines) would never be released.
+     */
+    static void write(RoutingContext context, ProxyResult result, Runnable whenDone) {
+        HttpServerResponse response = context.response();
         if (response.closed() || response.ended()) {
             whenDone.run();
             return;
@@ -35,7 +42,13 @@ final class ResponseWriter {
             return;
         }
         response.setChunked(true);
-        result.stream().subscribe().withSubscriber(new StreamSubscriber(response, Vertx.currentContext(), whenDone));
+        StreamSubscriber subscriber = new StreamSubscriber(response, Vertx.currentContext(), whenDone);
+        context.addEndHandler(ended -> {
+            if (!response.ended()) { // closed before the end was written
+                subscriber.clientLeft();
+            }
+        });
+        result.stream().subscribe().withSubscriber(subscriber);
     }
 
     /** Relays a stream with back-pressure from the client's socket; items are written on the response's own event loop. */
@@ -45,6 +58,7 @@ final class ResponseWriter {
         private final Runnable whenDone;
         private final AtomicBoolean finished = new AtomicBoolean();
         private volatile Flow.Subscription subscription;
+        private volatile boolean left;
 
         StreamSubscriber(HttpServerResponse response, Context context, Runnable whenDone) {
             this.response = response;
@@ -55,11 +69,22 @@ final class ResponseWriter {
         @Override
         public void onSubscribe(Flow.Subscription s) {
             subscription = s;
-            response.closeHandler(closed -> {
+            if (left) {
                 s.cancel();
                 finish();
-            });
+                return;
+            }
             s.request(1);
+        }
+
+        /** The client closed the connection before the end. */
+        void clientLeft() {
+            left = true;
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+                finish();
+            }
         }
 
         @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +19,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.strata.testing.Provider;
+import io.strata.testing.Sse;
+import io.vertx.core.json.JsonObject;
 import io.strata.testing.StrataTest;
 
 /**
@@ -33,7 +37,7 @@ class BodiesInFlightTest extends StrataTest {
     public static class SmallBudget implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("strata.api.max-bodies-in-flight", "100K", "strata.api.max-body-size", "90K");
+            return Map.of("strata.api.max-bodies-in-flight", "100K", "strata.api.max-body-size", "90K", "strata.upstream.timeout", "5s");
         }
     }
 
@@ -47,9 +51,11 @@ class BodiesInFlightTest extends StrataTest {
 
     @Test
     void aBodyThatDoesNotFitIsRefusedWithRetryAfterAndTheBytesComeBack() {
-        Provider.always(Provider.delayed(1_200));
+        await().atMost(Duration.ofSeconds(10)).until(() -> bodies.held() == 0); // nothing left by an earlier test
+        Provider.always(Provider.delayed(2_000));
         CompletableFuture<Response> holding = CompletableFuture.supplyAsync(() -> chat(bodyOf(80_000)));
-        await().atMost(Duration.ofSeconds(5)).until(() -> bodies.held() >= 70_000);
+        await().atMost(Duration.ofSeconds(10)).until(() -> bodies.held() >= 70_000 || holding.isDone());
+        assertFalse(holding.isDone(), "the first request is still held: " + (holding.isDone() ? holding.join().asString() : ""));
 
         Response refused = chat(bodyOf(40_000));
         refused.then().statusCode(503);
@@ -59,10 +65,22 @@ class BodiesInFlightTest extends StrataTest {
         chat(bodyOf(2_000)).then().statusCode(200); // a small one still fits
 
         assertEquals(200, holding.join().statusCode());
-        await().atMost(Duration.ofSeconds(5)).until(() -> bodies.held() == 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> bodies.held() == 0);
         Provider.reset();
         chat(bodyOf(40_000)).then().statusCode(200);
-        assertEquals(0, bodies.held());
+        await().atMost(Duration.ofSeconds(10)).until(() -> bodies.held() == 0); // given back once the answer is sent
+    }
+
+    @TestHTTPResource("/v1/chat/completions")
+    URI chatUrl;
+
+    @Test
+    void aStreamedClientThatLeavesGivesItsBytesBack() {
+        Provider.always(new JsonObject().put("chunkDelayMs", 300));
+        String body = "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt()
+                + " " + "y".repeat(20_000) + "\"}]}";
+        Sse.post(chatUrl, body, Map.of("Cache-Control", "no-store"), 1); // leaves after the first event
+        await().atMost(Duration.ofSeconds(10)).until(() -> bodies.held() == 0);
     }
 
     @Test
