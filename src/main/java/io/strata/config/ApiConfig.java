@@ -30,6 +30,14 @@ public interface ApiConfig {
     @WithDefault("16M")
     MemorySize maxBodiesInFlight();
 
+    /** Longest request URI; longer ones answer 414 uri_too_long (the HTTP decoder's own limit is set far above). */
+    @WithDefault("4096")
+    int maxUriLength();
+
+    /** Largest request headers, all together; larger ones answer 431 request_header_fields_too_large. */
+    @WithDefault("16K")
+    MemorySize maxHeaderSize();
+
     /**
      * A new connection that sends nothing for this long before its first request is closed (the
      * HTTP server's idle timeout, {@code quarkus.http.idle-timeout}).
