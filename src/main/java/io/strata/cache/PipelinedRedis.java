@@ -44,7 +44,6 @@ public class PipelinedRedis {
 
     private final Redis pooled;
     private final List<Redis> perLoopClients = new CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.AtomicInteger loopClients = new java.util.concurrent.atomic.AtomicInteger();
     private final EventLoopConnections<RedisConnection> connections;
     private final ThreadLocal<Batch> batches = ThreadLocal.withInitial(Batch::new);
     private final boolean cluster;
@@ -56,9 +55,7 @@ public class PipelinedRedis {
         RedisConfig config = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigMapping(RedisConfig.class);
         this.cluster = config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME).clientType() == RedisClientType.CLUSTER;
         ThreadLocal<Redis> loopClient = ThreadLocal.withInitial(() -> {
-            // A pool name of its own per loop: under the default client's name, each would register the
-            // default pool's metrics again (Micrometer's "already registered" warning at every start).
-            Redis client = VertxRedisClientFactory.create("strata-loop-" + loopClients.incrementAndGet(), vertx,
+            Redis client = VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
                     config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies);
             perLoopClients.add(client);
             return client;
