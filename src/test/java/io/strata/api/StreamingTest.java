@@ -261,8 +261,10 @@ class StreamingTest extends StrataTest {
         Provider.script(new JsonObject().put("chunkDelayMs", 100));
         String prompt = uniquePrompt();
         double disconnects = registry.counter("strata.stream.client.disconnects").count();
+        int before = flights.inFlight();
         CompletableFuture<Sse.Reply> leader = CompletableFuture.supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of(), 1));
-        Thread.sleep(50);
+        // the leader's flight is open before the followers come (a fixed sleep lost that race on a busy machine)
+        await().atMost(Duration.ofSeconds(10)).until(() -> flights.inFlight() > before);
         CompletableFuture<Sse.Reply> follower = CompletableFuture.supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of()));
         Response plainFollower = chat("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}");
 
