@@ -47,7 +47,7 @@ class HistoryWriterTest {
         volatile boolean hang;
 
         FakeRepository() {
-            super(null, null);
+            super(null, null, null);
         }
 
         @Override
