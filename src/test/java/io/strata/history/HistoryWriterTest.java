@@ -154,7 +154,7 @@ class HistoryWriterTest {
 
     private static HistoryRecord record() {
         return new HistoryRecord(UUID.randomUUID().toString(), 1_000_000, "k:1", "s", "u", "chat.completions", "m", null, null, null,
-                null, null, null, null, false, "none", "MISS", 1, null, null, 200, 200);
+                null, null, null, null, false, "none", "MISS", 1, null, null, 200, 200, null, null);
     }
 
     private static HistoryConfig config(int batchSize, Duration shutdownGrace) {
