@@ -1,6 +1,5 @@
 package io.strata.api;
 
-import io.strata.core.StrataException;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -16,26 +15,28 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestHeader;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.smallrye.mutiny.Uni;
+import io.strata.cache.CacheMetrics;
 import io.strata.cache.CacheStatus;
 import io.strata.cache.InvalidationCriteria;
 import io.strata.cache.LayerStats;
 import io.strata.cache.LayeredCache;
 import io.strata.config.ApiConfig;
-import io.strata.cache.CacheMetrics;
-import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import io.strata.core.StrataException;
 import io.strata.semantic.SemanticCache;
-import org.jboss.resteasy.reactive.RestHeader;
 
 /** The admin API: cache statistics, removal of one entry, invalidation by criteria. */
 @Path("/admin/cache")
@@ -62,8 +63,7 @@ public class AdminResource {
     @GET
     @Path("stats")
     @Operation(summary = "Entries and bytes per layer, requests by cache status and the hit ratio since start")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "CacheStats")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "CacheStats")))
     public Uni<ObjectNode> stats(@RestHeader("Authorization") String authorization) {
         authorize(authorization);
         return cache.stats().map(this::statsBody);
@@ -72,8 +72,7 @@ public class AdminResource {
     @DELETE
     @Path("entries/{key}")
     @Operation(summary = "Removes one entry (its X-Cache-Key) from every layer")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "CacheEntryDeleted")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "CacheEntryDeleted")))
     public Uni<ObjectNode> deleteEntry(@PathParam("key") String key, @RestHeader("Authorization") String authorization) {
         authorize(authorization);
         if (!HEX_KEY.matcher(key).matches()) {
@@ -87,12 +86,10 @@ public class AdminResource {
     @POST
     @Path("invalidate")
     @Operation(summary = "Removes every entry that matches all given criteria")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Invalidation")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Invalidation")))
     @Consumes(MediaType.WILDCARD)
     public Uni<ObjectNode> invalidate(
-            @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
-                    schema = @Schema(ref = "InvalidationRequest"))) byte[] body,
+            @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "InvalidationRequest"))) byte[] body,
             @RestHeader("Authorization") String authorization) {
         authorize(authorization);
         InvalidationCriteria criteria = criteria(body);

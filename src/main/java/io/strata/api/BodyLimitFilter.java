@@ -1,11 +1,11 @@
 package io.strata.api;
 
-import io.strata.core.OpenAiErrors;
-import io.strata.core.StrataException;
-import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import io.strata.config.ApiConfig;
+import io.strata.core.OpenAiErrors;
+import io.strata.core.StrataException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;

@@ -1,7 +1,5 @@
 package io.strata.api;
 
-import io.strata.core.ClientIdentity;
-import io.strata.core.StrataException;
 import java.util.List;
 
 import jakarta.inject.Singleton;
@@ -9,6 +7,8 @@ import jakarta.inject.Singleton;
 import io.strata.cache.CacheKeyFactory;
 import io.strata.config.ApiConfig;
 import io.strata.config.CacheConfig;
+import io.strata.core.ClientIdentity;
+import io.strata.core.StrataException;
 
 /**
  * Checks the client key when keys are configured, and derives the caller's cache scope: a hash of

@@ -1,7 +1,5 @@
 package io.strata.api;
 
-import io.strata.core.OpenAiErrors;
-import io.strata.core.StrataException;
 import java.util.Map;
 
 import jakarta.ws.rs.NotAllowedException;
@@ -12,6 +10,9 @@ import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import io.strata.core.OpenAiErrors;
+import io.strata.core.StrataException;
 
 /** Every error leaves Strata OpenAI-shaped, whatever raised it. */
 public class ErrorMappers {

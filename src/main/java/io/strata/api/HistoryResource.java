@@ -1,6 +1,5 @@
 package io.strata.api;
 
-import io.strata.core.StrataException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.UUID;
@@ -26,6 +25,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.smallrye.mutiny.Uni;
 import io.strata.config.HistoryConfig;
+import io.strata.core.StrataException;
 import io.strata.history.Cursor;
 import io.strata.history.HistoryService;
 import io.strata.history.SessionCursor;
@@ -65,10 +65,8 @@ public class HistoryResource {
     @GET
     @Path("sessions")
     @Operation(summary = "Sessions active in a time window, most recently active first")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistorySessionList")))
-    @APIResponse(responseCode = "404", description = "History off",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistorySessionList")))
+    @APIResponse(responseCode = "404", description = "History off", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> sessions(@QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("session_id") String sessionPrefix, @QueryParam("user_id") String userId, @QueryParam("limit") Integer limit,
             @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
@@ -82,10 +80,8 @@ public class HistoryResource {
     @GET
     @Path("sessions/{sessionId}")
     @Operation(summary = "A session's records, oldest first")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecordList")))
-    @APIResponse(responseCode = "404", description = "Unknown session, or history off",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecordList")))
+    @APIResponse(responseCode = "404", description = "Unknown session, or history off", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> session(@PathParam("sessionId") String sessionId, @QueryParam("limit") Integer limit,
             @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
@@ -101,10 +97,8 @@ public class HistoryResource {
     @GET
     @Path("users/{userId}")
     @Operation(summary = "A user's records, newest first")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecordList")))
-    @APIResponse(responseCode = "404", description = "History off",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecordList")))
+    @APIResponse(responseCode = "404", description = "History off", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> user(@PathParam("userId") String userId, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
@@ -116,10 +110,8 @@ public class HistoryResource {
     @GET
     @Path("records/{id}")
     @Operation(summary = "One record, by its X-Request-Id")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecord")))
-    @APIResponse(responseCode = "404", description = "Unknown record, or history off",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryRecord")))
+    @APIResponse(responseCode = "404", description = "Unknown record, or history off", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> record(@PathParam("id") String id, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
         UUID uuid;
@@ -139,10 +131,8 @@ public class HistoryResource {
     @DELETE
     @Path("sessions/{sessionId}")
     @Operation(summary = "Erases a session's records")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryErased")))
-    @APIResponse(responseCode = "404", description = "Unknown session, or history off",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryErased")))
+    @APIResponse(responseCode = "404", description = "Unknown session, or history off", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseSession(@PathParam("sessionId") String sessionId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
         // the semantic layer keeps the session's questions as text too: they go first, and with the records
@@ -158,15 +148,14 @@ public class HistoryResource {
     @DELETE
     @Path("users/{userId}")
     @Operation(summary = "Erases every record of a user, queued ones included")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryErased")))
-    @APIResponse(responseCode = "404", description = "History off",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryErased")))
+    @APIResponse(responseCode = "404", description = "History off", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public Uni<ObjectNode> eraseUser(@PathParam("userId") String userId, @RestHeader("Authorization") String authorization) {
         String scope = scopeOf(authorization);
-        return available(semantic.eraseUser(userId, scope).chain(questions -> history.eraseUser(userId, scope).map(count -> json.createObjectNode()
-                .put("id", userId).put("object", "history.user.deleted").put("deleted", true).put("records", count)
-                .put("semantic_entries", questions))));
+        return available(semantic.eraseUser(userId, scope)
+                .chain(questions -> history.eraseUser(userId, scope).map(count -> json.createObjectNode()
+                        .put("id", userId).put("object", "history.user.deleted").put("deleted", true).put("records", count)
+                        .put("semantic_entries", questions))));
     }
 
     /** Null for the history token (the whole deployment), else the client's scope. */
@@ -237,10 +226,11 @@ public class HistoryResource {
         }
     }
 
-
     /** Postgres (or the read replica) not answering is a clear 503, not a stack trace. */
     private static <T> Uni<T> available(Uni<T> read) {
-        return read.onFailure(failure -> !(failure instanceof StrataException)).transform(failure -> new StrataException(503, "server_error",
-                "history_unavailable", null, "The history store is unavailable; retry later.", java.util.Map.of("Retry-After", "1")));
+        return read.onFailure(failure -> !(failure instanceof StrataException))
+                .transform(failure -> new StrataException(503, "server_error",
+                        "history_unavailable", null, "The history store is unavailable; retry later.",
+                        java.util.Map.of("Retry-After", "1")));
     }
 }

@@ -61,10 +61,8 @@ public class OverviewResource {
 
     @GET
     @Operation(summary = "Strata's own counters for the history explorer's overview")
-    @APIResponse(responseCode = "200", description = "OK",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryOverview")))
-    @APIResponse(responseCode = "401", description = "Not a client key, nor the history or admin token",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
+    @APIResponse(responseCode = "200", description = "OK", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "HistoryOverview")))
+    @APIResponse(responseCode = "401", description = "Not a client key, nor the history or admin token", content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Error")))
     public ObjectNode overview(@RestHeader("Authorization") String authorization) {
         String credential = credential(authorization);
         ObjectNode body = json.createObjectNode().put("object", "history.overview").put("credential", credential);

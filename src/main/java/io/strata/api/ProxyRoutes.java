@@ -2,8 +2,8 @@ package io.strata.api;
 
 import java.util.function.Consumer;
 
-import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import io.smallrye.mutiny.Uni;
 import io.strata.cache.CacheMetrics;
@@ -83,7 +83,8 @@ public class ProxyRoutes {
                     answerError(context, refused, request.requestId());
                     return;
                 }
-                answered = continuation.continued(request).chain(ready -> pipeline.cached(ready).map(result -> new Answered(ready, result)));
+                answered = continuation.continued(request)
+                        .chain(ready -> pipeline.cached(ready).map(result -> new Answered(ready, result)));
             } else {
                 answered = pipeline.cached(request).map(result -> new Answered(request, result));
             }
@@ -161,7 +162,7 @@ public class ProxyRoutes {
             accept(context, then, buffer == null ? new byte[0] : buffer.getBytes());
             return;
         }
-        context.request().body().onComplete(result -> {  // body() reads the paused request to its end
+        context.request().body().onComplete(result -> { // body() reads the paused request to its end
             if (result.succeeded()) {
                 accept(context, then, result.result().getBytes());
             } else {

@@ -31,7 +31,8 @@ public class UiRoutes {
     private final Buffer index = Buffer.buffer(read(INDEX));
 
     void install(@Observes Router router) {
-        router.getWithRegex("/ui").order(ORDER).handler(context -> context.response().setStatusCode(301).putHeader("Location", "/ui/").end());
+        router.getWithRegex("/ui").order(ORDER)
+                .handler(context -> context.response().setStatusCode(301).putHeader("Location", "/ui/").end());
         router.route("/ui/*").order(ORDER).handler(UiRoutes::securityHeaders);
         router.getWithRegex("/ui/(?:|overview|sessions|(?:sessions|users)/[^/]+)").order(ORDER + 1).handler(this::index);
     }

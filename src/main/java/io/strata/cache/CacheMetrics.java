@@ -10,8 +10,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.strata.cache.CacheStatus;
-import io.strata.cache.Layer;
 
 /**
  * The cache's meters. Meters are looked up once and kept, so the request path does no registry
@@ -36,24 +34,24 @@ public class CacheMetrics {
             lookupTimers.put(layer, new ConcurrentHashMap<>());
         }
         // series that dashboards and alerts query exist from the start, at zero
-        for (Layer layer : new Layer[] { Layer.L1, Layer.L2 }) {
-            for (String operation : new String[] { "get", "put", "delete" }) {
+        for (Layer layer : new Layer[]{Layer.L1, Layer.L2}) {
+            for (String operation : new String[]{"get", "put", "delete"}) {
                 layerCounter("strata.cache.layer.failures", FAILURES, layer, operation);
                 layerCounter("strata.cache.layer.skipped", SKIPPED, layer, operation);
                 layerCounter("strata.cache.layer.late", LATE, layer, operation);
             }
         }
-        for (String outcome : new String[] { "stored", "promoted", "failed", "skipped", "dropped" }) {
+        for (String outcome : new String[]{"stored", "promoted", "failed", "skipped", "dropped"}) {
             writeBackCounter(outcome);
         }
-        for (String outcome : new String[] { "hit", "miss" }) {
+        for (String outcome : new String[]{"hit", "miss"}) {
             lookupTimer(Layer.L1, outcome);
         }
-        for (String outcome : new String[] { "hit", "stale", "miss" }) {
+        for (String outcome : new String[]{"hit", "stale", "miss"}) {
             lookupTimer(Layer.L2, outcome);
         }
         for (CacheStatus status : CacheStatus.values()) {
-            for (String endpoint : new String[] { "chat.completions", "completions", "embeddings", "models" }) {
+            for (String endpoint : new String[]{"chat.completions", "completions", "embeddings", "models"}) {
                 requestCounter(endpoint, status);
             }
         }

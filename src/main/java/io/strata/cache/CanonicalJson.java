@@ -107,7 +107,8 @@ final class CanonicalJson {
     private void writeValue(JsonNode node, CanonicalSink out, Where where) {
         switch (node.getNodeType()) {
             // an object among prompt texts is a Responses input item: a message like chat's
-            case OBJECT -> writeObject(node, out, where == Where.MESSAGES || where == Where.PROMPT_ITEMS ? Where.MESSAGE
+            case OBJECT -> writeObject(node, out, where == Where.MESSAGES || where == Where.PROMPT_ITEMS
+                    ? Where.MESSAGE
                     : where == Where.CONTENT_PARTS ? Where.CONTENT_PART : Where.OTHER);
             case ARRAY -> writeArray(node, out, where);
             case STRING -> writeString(isText(where) ? text.normalize(node.textValue()) : node.textValue(), out);
@@ -167,9 +168,11 @@ final class CanonicalJson {
                 return Long.toString(value); // the common case without BigDecimal; 100 is 1E+2, as a decimal 100.0 is
             }
         }
-        BigDecimal value = number.isBigDecimal() ? number.decimalValue()
-                : number.isIntegralNumber() ? new BigDecimal(number.bigIntegerValue())
-                : new BigDecimal(number.asText());
+        BigDecimal value = number.isBigDecimal()
+                ? number.decimalValue()
+                : number.isIntegralNumber()
+                        ? new BigDecimal(number.bigIntegerValue())
+                        : new BigDecimal(number.asText());
         if (value.signum() == 0) {
             return "0";
         }

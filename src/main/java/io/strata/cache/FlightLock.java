@@ -53,7 +53,9 @@ public class FlightLock {
 
     /** What taking the lock gave. */
     public record Lease(State state, String hexKey, String token) {
-        public enum State { ACQUIRED, HELD_ELSEWHERE, UNAVAILABLE }
+        public enum State {
+            ACQUIRED, HELD_ELSEWHERE, UNAVAILABLE
+        }
 
         public boolean acquired() {
             return state == State.ACQUIRED;
@@ -64,11 +66,11 @@ public class FlightLock {
         String token = UUID.randomUUID().toString();
         Uni<Response> set = redis.send(Request.cmd(Command.SET).arg(PREFIX + hexKey).arg(token).arg("NX").arg("PX").arg(ttlMillis));
         return deadlines.within(timeoutMillis, set, late -> {
-                    if (late != null) { // granted after we stopped waiting: nobody holds it, so let it go now
-                        lateReleases.increment();
-                        release(new Lease(Lease.State.ACQUIRED, hexKey, token), null);
-                    }
-                })
+            if (late != null) { // granted after we stopped waiting: nobody holds it, so let it go now
+                lateReleases.increment();
+                release(new Lease(Lease.State.ACQUIRED, hexKey, token), null);
+            }
+        })
                 .map(answer -> new Lease(answer != null ? Lease.State.ACQUIRED : Lease.State.HELD_ELSEWHERE, hexKey, token))
                 .onFailure().recoverWithItem(failure -> {
                     LOG.debugf("Flight lock unavailable: %s", failure.toString());
@@ -95,7 +97,7 @@ public class FlightLock {
         }
         String channel = landing == null ? "" : LandingNotifications.channel(lease.hexKey());
         redis.send(Request.cmd(Command.EVAL).arg(RELEASE).arg(1).arg(PREFIX + lease.hexKey()).arg(lease.token())
-                        .arg(channel).arg(landing == null ? "" : landing.name()))
+                .arg(channel).arg(landing == null ? "" : landing.name()))
                 .subscribe().with(ok -> {
                 }, failure -> LOG.debugf("Flight lock release failed: %s", failure.toString()));
     }

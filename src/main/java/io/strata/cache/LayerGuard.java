@@ -9,8 +9,8 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Future;
 import io.strata.core.Deadlines;
+import io.vertx.core.Future;
 
 /**
  * Makes a cache layer degrade to a miss: an operation that fails or outlives its timeout answers

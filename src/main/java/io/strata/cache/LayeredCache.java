@@ -183,10 +183,14 @@ public class LayeredCache {
 
     /** Entry and byte counts of each layer; a layer that cannot be asked is reported unavailable. */
     public Uni<List<LayerStats>> stats() {
-        Uni<LayerStats> s1 = l1Enabled ? l1.stats(100_000).ifNoItem().after(STATS_TIMEOUT).fail()
-                .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L1.tag())) : Uni.createFrom().item(LayerStats.unavailable(Layer.L1.tag()));
-        Uni<LayerStats> s2 = l2Enabled ? l2.stats().ifNoItem().after(STATS_TIMEOUT).fail()
-                .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L2.tag())) : Uni.createFrom().item(LayerStats.unavailable(Layer.L2.tag()));
+        Uni<LayerStats> s1 = l1Enabled
+                ? l1.stats(100_000).ifNoItem().after(STATS_TIMEOUT).fail()
+                        .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L1.tag()))
+                : Uni.createFrom().item(LayerStats.unavailable(Layer.L1.tag()));
+        Uni<LayerStats> s2 = l2Enabled
+                ? l2.stats().ifNoItem().after(STATS_TIMEOUT).fail()
+                        .onFailure().recoverWithItem(LayerStats.unavailable(Layer.L2.tag()))
+                : Uni.createFrom().item(LayerStats.unavailable(Layer.L2.tag()));
         return Uni.combine().all().unis(s1, s2).with((a, b) -> List.of(a, b));
     }
 

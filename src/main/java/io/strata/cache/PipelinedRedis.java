@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 
@@ -60,8 +60,10 @@ public class PipelinedRedis {
             perLoopClients.add(client);
             return client;
         });
-        this.maintenance = cluster ? VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
-                config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies) : null;
+        this.maintenance = cluster
+                ? VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
+                        config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies)
+                : null;
         this.connections = new EventLoopConnections<>(() -> loopClient.get().connect(), (connection, broken) -> {
             connection.exceptionHandler(failure -> broken.run());
             connection.endHandler(ended -> broken.run());

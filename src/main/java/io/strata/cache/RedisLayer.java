@@ -9,9 +9,9 @@ import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.redis.datasource.keys.KeyScanArgs;
 import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Future;
-import io.strata.core.VertxFutures;
 import io.strata.config.CacheConfig;
+import io.strata.core.VertxFutures;
+import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 
@@ -60,8 +60,10 @@ public class RedisLayer {
      * master of a cluster. Always approximate: entries expire while they are counted.
      */
     public Uni<LayerStats> stats(int maxScanned) {
-        Uni<Long> entries = pipelined.cluster() ? clusterEntries(maxScanned) : keys.scan(new KeyScanArgs().match(prefix + "*").count(1000))
-                .toMulti().select().first(maxScanned).collect().with(Collectors.counting());
+        Uni<Long> entries = pipelined.cluster()
+                ? clusterEntries(maxScanned)
+                : keys.scan(new KeyScanArgs().match(prefix + "*").count(1000))
+                        .toMulti().select().first(maxScanned).collect().with(Collectors.counting());
         return entries.chain(count -> pipelined.onEveryMaster(Request.cmd(Command.INFO).arg("memory"))
                 .map(infos -> new LayerStats(Layer.L1.tag(), true, count,
                         infos.stream().mapToLong(info -> Math.max(0, usedMemory(info.toString()))).sum(), true)));

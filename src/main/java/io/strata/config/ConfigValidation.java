@@ -55,7 +55,8 @@ public class ConfigValidation {
                 .ifPresent(hosts -> warnIfUnresolvable("quarkus.redis.hosts", hosts));
         ConfigProvider.getConfig().getOptionalValue("quarkus.datasource.reactive.url", String.class)
                 .ifPresent(url -> warnIfUnresolvable("quarkus.datasource.reactive.url", url.startsWith("vertx-reactive:")
-                        ? url.substring("vertx-reactive:".length()) : url));
+                        ? url.substring("vertx-reactive:".length())
+                        : url));
     }
 
     static Optional<String> baseUrlProblem(String baseUrl) {
@@ -90,8 +91,9 @@ public class ConfigValidation {
             return Optional.of("strata.api.max-body-size must be positive");
         }
         if (maxBodiesInFlight < maxBodySize) {
-            return Optional.of("strata.api.max-bodies-in-flight (" + maxBodiesInFlight + " bytes) must be at least strata.api.max-body-size ("
-                    + maxBodySize + " bytes)");
+            return Optional
+                    .of("strata.api.max-bodies-in-flight (" + maxBodiesInFlight + " bytes) must be at least strata.api.max-body-size ("
+                            + maxBodySize + " bytes)");
         }
         return Optional.empty();
     }

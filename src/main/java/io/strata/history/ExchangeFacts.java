@@ -38,6 +38,7 @@ public record ExchangeFacts(
     /** The same facts of an answer served by meaning: how close the question was, and the key of the entry that answered. */
     public ExchangeFacts servedBySemantic(double cosine, String entryKey) {
         return new ExchangeFacts(requestId, startedAtMillis, latencyMs, scope, sessionId, userId, endpoint, requestBody, request,
-                sentMessages, status, cacheStatus, modelVersion, promptTokens, completionTokens, upstreamStatus, response, cosine, entryKey);
+                sentMessages, status, cacheStatus, modelVersion, promptTokens, completionTokens, upstreamStatus, response, cosine,
+                entryKey);
     }
 }

@@ -122,7 +122,7 @@ public class HistoryRepository {
     public Uni<StoredRecord> byId(UUID id, String scope) {
         long millis = id.getMostSignificantBits() >>> 16;
         return reads.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE id = $1 AND " + SCOPED
-                        + " AND ts BETWEEN $3 AND $4")
+                + " AND ts BETWEEN $3 AND $4")
                 .execute(Tuple.of(id, scope, time(millis - 86_400_000L), time(millis + 86_400_000L)))
                 .map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
     }
@@ -131,7 +131,7 @@ public class HistoryRepository {
     public Uni<List<StoredRecord>> session(String sessionId, String scope, Cursor after, int limit) {
         Cursor from = after == null ? Cursor.START : after;
         return reads.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE session_id = $1 AND " + SCOPED
-                        + " AND (ts, id) > ($3, $4) ORDER BY ts, id LIMIT $5")
+                + " AND (ts, id) > ($3, $4) ORDER BY ts, id LIMIT $5")
                 .execute(Tuple.of(sessionId, scope, from.time(), from.id(), limit))
                 .map(HistoryRepository::toRecords);
     }
@@ -140,7 +140,7 @@ public class HistoryRepository {
     public Uni<List<StoredRecord>> user(String userId, String scope, Instant from, Instant to, Cursor before, int limit) {
         Cursor until = before == null ? Cursor.END : before;
         return reads.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE user_id = $1 AND " + SCOPED
-                        + " AND ts >= $3 AND ts < $4 AND (ts, id) < ($5, $6) ORDER BY ts DESC, id DESC LIMIT $7")
+                + " AND ts >= $3 AND ts < $4 AND (ts, id) < ($5, $6) ORDER BY ts DESC, id DESC LIMIT $7")
                 .execute(Tuple.tuple().addString(userId).addString(scope)
                         .addOffsetDateTime(OffsetDateTime.ofInstant(from, ZoneOffset.UTC))
                         .addOffsetDateTime(OffsetDateTime.ofInstant(to, ZoneOffset.UTC))
@@ -156,16 +156,16 @@ public class HistoryRepository {
             SessionCursor before, int limit) {
         SessionCursor until = before == null ? SessionCursor.END : before;
         return reads.preparedQuery("""
-                        SELECT session_id, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS records,
-                            count(*) FILTER (WHERE cache_hit) AS hits, count(*) FILTER (WHERE status >= 400) AS errors,
-                            (array_agg(user_id ORDER BY ts DESC) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
-                            (array_agg(model_requested ORDER BY ts DESC) FILTER (WHERE model_requested IS NOT NULL))[1] AS model
-                        FROM strata_history
-                        WHERE session_id IS NOT NULL AND ($1::text IS NULL OR scope = $1) AND ts >= $2 AND ts < $3
-                            AND ($4::text IS NULL OR starts_with(session_id, $4)) AND ($5::text IS NULL OR user_id = $5)
-                        GROUP BY session_id
-                        HAVING (max(ts), session_id) < ($6, $7)
-                        ORDER BY last_ts DESC, session_id DESC LIMIT $8""")
+                SELECT session_id, min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS records,
+                    count(*) FILTER (WHERE cache_hit) AS hits, count(*) FILTER (WHERE status >= 400) AS errors,
+                    (array_agg(user_id ORDER BY ts DESC) FILTER (WHERE user_id IS NOT NULL))[1] AS user_id,
+                    (array_agg(model_requested ORDER BY ts DESC) FILTER (WHERE model_requested IS NOT NULL))[1] AS model
+                FROM strata_history
+                WHERE session_id IS NOT NULL AND ($1::text IS NULL OR scope = $1) AND ts >= $2 AND ts < $3
+                    AND ($4::text IS NULL OR starts_with(session_id, $4)) AND ($5::text IS NULL OR user_id = $5)
+                GROUP BY session_id
+                HAVING (max(ts), session_id) < ($6, $7)
+                ORDER BY last_ts DESC, session_id DESC LIMIT $8""")
                 .execute(Tuple.tuple().addString(scope)
                         .addOffsetDateTime(OffsetDateTime.ofInstant(from, ZoneOffset.UTC))
                         .addOffsetDateTime(OffsetDateTime.ofInstant(to, ZoneOffset.UTC))
@@ -183,7 +183,7 @@ public class HistoryRepository {
     /** The latest answered exchanges of a session on one endpoint (newest first), for continuation. */
     public Uni<List<StoredRecord>> latestExchanges(String sessionId, String scope, String endpoint, int limit) {
         return pool.preparedQuery("SELECT " + COLUMNS + " FROM strata_history WHERE session_id = $1 AND " + SCOPED
-                        + " AND endpoint = $4 AND status = 200 ORDER BY ts DESC, id DESC LIMIT $3")
+                + " AND endpoint = $4 AND status = 200 ORDER BY ts DESC, id DESC LIMIT $3")
                 .execute(Tuple.of(sessionId, scope, limit, endpoint))
                 .map(HistoryRepository::toRecords);
     }

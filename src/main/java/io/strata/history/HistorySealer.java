@@ -2,8 +2,8 @@ package io.strata.history;
 
 import java.util.Map;
 
-import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
@@ -29,7 +29,8 @@ public class HistorySealer {
 
     public HistorySealer(HistoryConfig config, Pool pool, SchemaMigrator schema) {
         this.sealer = config.encryption().enabled() && config.mode() != HistoryConfig.Mode.OFF
-                ? new Sealer(config.encryption()) : null;
+                ? new Sealer(config.encryption())
+                : null;
         this.pool = pool;
         this.schema = schema;
     }
@@ -87,7 +88,7 @@ public class HistorySealer {
                 byte[] canary = canaries.get(keyId);
                 if (canary == null) {
                     chain = chain.chain(() -> pool.preparedQuery(
-                                    "INSERT INTO strata_history_keys (key_id, canary) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                            "INSERT INTO strata_history_keys (key_id, canary) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                             .execute(Tuple.of(keyId, io.vertx.core.buffer.Buffer.buffer(sealer.seal(keyId, Sealer.CANARY.getBytes()))))
                             .replaceWithVoid());
                 } else {

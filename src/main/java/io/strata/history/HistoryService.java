@@ -46,7 +46,8 @@ public class HistoryService {
     }
 
     /** A page of sessions, most recently active first (see {@link HistoryRepository#sessions}). */
-    public Uni<Page> sessions(String scope, Instant from, Instant to, String sessionPrefix, String userId, SessionCursor before, int limit) {
+    public Uni<Page> sessions(String scope, Instant from, Instant to, String sessionPrefix, String userId, SessionCursor before,
+            int limit) {
         return repository.sessions(scope, from, to, sessionPrefix, userId, before, limit + 1).map(rows -> {
             boolean more = rows.size() > limit;
             List<SessionSummary> shown = more ? rows.subList(0, limit) : rows;
@@ -82,7 +83,8 @@ public class HistoryService {
     /** Queue first, then the table, then the table again once a batch taken before the erasure has landed. */
     private Uni<Integer> erase(java.util.function.Predicate<HistoryRecord> queued, java.util.function.Supplier<Uni<Integer>> delete) {
         int forgotten = writer.forget(queued);
-        return delete.get().chain(first -> writer.idle(Duration.ofSeconds(5)).chain(() -> delete.get()).map(second -> forgotten + first + second));
+        return delete.get()
+                .chain(first -> writer.idle(Duration.ofSeconds(5)).chain(() -> delete.get()).map(second -> forgotten + first + second));
     }
 
     private Page page(List<StoredRecord> rows, int limit) {

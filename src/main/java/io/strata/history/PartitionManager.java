@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.annotation.Priority;
-import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 

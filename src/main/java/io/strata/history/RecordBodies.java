@@ -18,7 +18,7 @@ record RecordBodies(byte[] request, byte[] parameters, byte[] sentMessages, byte
     byte[] pack() {
         int size = 1 + 4 * Integer.BYTES + length(request) + length(parameters) + length(sentMessages) + length(response);
         ByteBuffer out = ByteBuffer.allocate(size).put(FORMAT);
-        for (byte[] part : new byte[][] { request, parameters, sentMessages, response }) {
+        for (byte[] part : new byte[][]{request, parameters, sentMessages, response}) {
             if (part == null) {
                 out.putInt(-1);
             } else {

@@ -90,7 +90,7 @@ public class RecordContent {
         if (RESPONSES.equals(endpoint)) {
             return responsesPrompt(request);
         }
-        for (String field : new String[] { "messages", "prompt", "input" }) {
+        for (String field : new String[]{"messages", "prompt", "input"}) {
             if (request.has(field)) {
                 return request.get(field);
             }

@@ -37,7 +37,8 @@ public class AnswerRenderer {
 
     /** Headers of a plain pass-through that are not relayed: hop-by-hop, recomputed, or Strata's own. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding",
-            "te", "trailer", "upgrade", "proxy-authenticate", "content-length", "x-request-id", "x-cache-status", "x-cache-key", "x-cache-similarity",
+            "te", "trailer", "upgrade", "proxy-authenticate", "content-length", "x-request-id", "x-cache-status", "x-cache-key",
+            "x-cache-similarity",
             "age", "content-encoding");
 
     /** The header the official OpenAI SDKs honour before their own retries. */
@@ -142,7 +143,8 @@ public class AnswerRenderer {
     /** A failed call: the provider's own answer when the guard gave up retrying it, else Strata's error. */
     ProxyResult failure(ProxyRequest request, Throwable failure, CacheKey key, CacheStatus status) {
         UpstreamResponse providerAnswer = UpstreamErrors.providerAnswer(failure);
-        ProxyResult result = providerAnswer != null ? relay(request, providerAnswer, status, key)
+        ProxyResult result = providerAnswer != null
+                ? relay(request, providerAnswer, status, key)
                 : error(request.requestId(), UpstreamErrors.asStrataError(failure), key, status);
         if (guardRetries && UpstreamErrors.retriedByGuard(failure)) {
             result.headers().set(SHOULD_RETRY, "false"); // Strata retried already: an SDK retrying too would multiply the calls

@@ -3,8 +3,8 @@ package io.strata.proxy;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
-import io.strata.core.StrataException;
 import io.strata.cache.CacheEntry;
+import io.strata.core.StrataException;
 import io.strata.semantic.SemanticDirective;
 
 /**

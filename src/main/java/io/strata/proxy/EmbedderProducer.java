@@ -32,7 +32,8 @@ public class EmbedderProducer {
                 }
             };
         }
-        return semantic.embedder() == CacheConfig.EmbedderKind.PROVIDER ? provider
+        return semantic.embedder() == CacheConfig.EmbedderKind.PROVIDER
+                ? provider
                 : new LocalEmbedder(vertx, semantic.workers(), semantic.queue());
     }
 

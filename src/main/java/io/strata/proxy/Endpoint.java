@@ -6,12 +6,9 @@ import io.strata.upstream.sse.StreamFormat;
 
 /** The proxied endpoints; {@link #id()} names them in keys, metrics and history. */
 public enum Endpoint {
-    CHAT_COMPLETIONS("chat.completions", "/chat/completions", true, StreamFormat.CHAT_COMPLETIONS),
-    COMPLETIONS("completions", "/completions", true, StreamFormat.COMPLETIONS),
-    RESPONSES("responses", "/responses", true, StreamFormat.RESPONSES),
-    EMBEDDINGS("embeddings", "/embeddings", true, null),
-    MODELS("models", "/models", true, null),
-    OTHER("other", null, false, null);
+    CHAT_COMPLETIONS("chat.completions", "/chat/completions", true, StreamFormat.CHAT_COMPLETIONS), COMPLETIONS("completions",
+            "/completions", true, StreamFormat.COMPLETIONS), RESPONSES("responses", "/responses", true, StreamFormat.RESPONSES), EMBEDDINGS(
+                    "embeddings", "/embeddings", true, null), MODELS("models", "/models", true, null), OTHER("other", null, false, null);
 
     private final String id;
     private final String path;

@@ -71,7 +71,8 @@ public class ExchangeRecorder {
         history.record(facts(request, result, entry, response, upstreamStatus));
     }
 
-    private static ExchangeFacts facts(ProxyRequest request, ProxyResult result, CacheEntry entry, byte[] response, Integer upstreamStatus) {
+    private static ExchangeFacts facts(ProxyRequest request, ProxyResult result, CacheEntry entry, byte[] response,
+            Integer upstreamStatus) {
         RequestContext context = request.context();
         boolean continued = context.receivedBody() != null;
         return new ExchangeFacts(context.requestId(), context.startedAtMillis(), context.elapsedMillis(), context.scope(),

@@ -41,7 +41,8 @@ public class ProviderCalls {
     Uni<UpstreamResponse> sendForStore(ProxyRequest request) {
         boolean streaming = request.clientStreams();
         byte[] body = streaming && request.endpoint().streamFormat().requestsUsage()
-                ? StreamOptions.withIncludeUsage(request.rawBody(), request.body(), json) : request.rawBody();
+                ? StreamOptions.withIncludeUsage(request.rawBody(), request.body(), json)
+                : request.rawBody();
         return send(request, body, streaming);
     }
 

@@ -82,7 +82,8 @@ public class ProxyPipeline {
             }
             if (directives.onlyIfCached()) {
                 return cache.lookupL2(key, now).map(inL2 -> inL2.isHit() && directives.accepts(inL2.entry(), now)
-                        ? hit(request, key, inL2, now) : notCached(request, key));
+                        ? hit(request, key, inL2, now)
+                        : notCached(request, key));
             }
             return viaFlight(request, key, true, null);
         });
@@ -90,8 +91,10 @@ public class ProxyPipeline {
 
     /** The request as the semantic layer sees it (null when it takes no part); made only once the fast layers missed. */
     private SemanticProbe probe(ProxyRequest request, CacheKey key) {
-        return semantic.enabled() ? semantic.probe(key, request.body(), request.directives().semantic(),
-                new EmbeddingCaller(key.scope(), request.headers()), request.context().sessionId(), request.context().userId()) : null;
+        return semantic.enabled()
+                ? semantic.probe(key, request.body(), request.directives().semantic(),
+                        new EmbeddingCaller(key.scope(), request.headers()), request.context().sessionId(), request.context().userId())
+                : null;
     }
 
     /**

@@ -26,7 +26,8 @@ public class SessionContinuation {
 
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(SessionContinuation.class);
 
-    private final io.strata.core.ThrottledLog unavailableLog = new io.strata.core.ThrottledLog(LOG, org.jboss.logging.Logger.Level.WARN, 10_000);
+    private final io.strata.core.ThrottledLog unavailableLog = new io.strata.core.ThrottledLog(LOG, org.jboss.logging.Logger.Level.WARN,
+            10_000);
     private final Continuation continuation;
     private final HistoryConfig config;
     private final ObjectMapper json;
@@ -43,7 +44,7 @@ public class SessionContinuation {
             throw StrataException.invalidRequest("invalid_request", "X-Session-Continue",
                     "X-Session-Continue applies to /v1/chat/completions and /v1/responses only.");
         }
-        for (String providerState : new String[] { "previous_response_id", "conversation" }) {
+        for (String providerState : new String[]{"previous_response_id", "conversation"}) {
             JsonNode value = request.body().get(providerState);
             if (value != null && !value.isNull()) {
                 throw StrataException.invalidRequest("invalid_request", "X-Session-Continue", "X-Session-Continue and '"

@@ -85,7 +85,8 @@ public class SingleFlight {
 
     /** The cross-instance lock for this key, or "unavailable" when coalescing stays local. */
     Uni<FlightLock.Lease> lease(CacheKey key) {
-        return distributed ? lock.acquire(key.hex())
+        return distributed
+                ? lock.acquire(key.hex())
                 : Uni.createFrom().item(new FlightLock.Lease(FlightLock.Lease.State.UNAVAILABLE, key.hex(), null));
     }
 

@@ -20,7 +20,8 @@ final class TokenEstimate {
         long completion = defaultCompletionTokens;
         long choices = 1;
         if (body != null) {
-            JsonNode limit = body.has("max_completion_tokens") ? body.get("max_completion_tokens")
+            JsonNode limit = body.has("max_completion_tokens")
+                    ? body.get("max_completion_tokens")
                     : body.has("max_output_tokens") ? body.get("max_output_tokens") : body.get("max_tokens");
             if (limit != null && limit.canConvertToLong()) {
                 completion = limit.asLong();

@@ -51,19 +51,19 @@ public final class MeaningGuard {
 
     /** Pairs of opposite actions or states: each side as word prefixes (enable matches enabled, enabling). */
     private static final String[][] OPPOSITES = {
-            { "enabl", "disabl" }, { "activat", "deactivat" }, { "add", "remov" }, { "add", "delet" }, { "creat", "delet" },
-            { "upgrad", "downgrad" }, { "increas", "decreas" }, { "rais", "lower" }, { "subscrib", "unsubscrib" },
-            { "lock", "unlock" }, { "block", "unblock" }, { "open", "clos" }, { "start", "stop" }, { "start", "end" },
-            { "import", "export" }, { "upload", "download" }, { "buy", "sell" }, { "send", "receiv" }, { "show", "hid" },
-            { "connect", "disconnect" }, { "install", "uninstall" }, { "allow", "deny" }, { "allow", "block" },
-            { "accept", "reject" }, { "accept", "declin" }, { "approv", "reject" }, { "cancel", "renew" }, { "cancel", "book" },
-            { "pause", "resum" }, { "archiv", "unarchiv" }, { "join", "leav" }, { "includ", "exclud" }, { "encrypt", "decrypt" },
-            { "mute", "unmute" }, { "follow", "unfollow" }, { "pin", "unpin" }, { "hide", "unhid" }, { "link", "unlink" },
-            { "publish", "unpublish" }, { "public", "privat" }, { "min", "max" }, { "first", "last" }, { "befor", "after" },
-            { "more", "less" }, { "more", "fewer" }, { "higher", "lower" }, { "cheaper", "expensiv" }, { "old", "new" },
-            { "on", "off" }, { "in", "out" }, { "up", "down" }, { "login", "logout" }, { "merg", "split" },
-            { "refund", "charg" }, { "credit", "debit" }, { "deposit", "withdraw" }, { "arriv", "leav" }, { "incom", "outgo" },
-            { "save", "discard" }, { "keep", "discard" }, { "keep", "delet" }, { "restor", "delet" }, { "undo", "redo" } };
+            {"enabl", "disabl"}, {"activat", "deactivat"}, {"add", "remov"}, {"add", "delet"}, {"creat", "delet"},
+            {"upgrad", "downgrad"}, {"increas", "decreas"}, {"rais", "lower"}, {"subscrib", "unsubscrib"},
+            {"lock", "unlock"}, {"block", "unblock"}, {"open", "clos"}, {"start", "stop"}, {"start", "end"},
+            {"import", "export"}, {"upload", "download"}, {"buy", "sell"}, {"send", "receiv"}, {"show", "hid"},
+            {"connect", "disconnect"}, {"install", "uninstall"}, {"allow", "deny"}, {"allow", "block"},
+            {"accept", "reject"}, {"accept", "declin"}, {"approv", "reject"}, {"cancel", "renew"}, {"cancel", "book"},
+            {"pause", "resum"}, {"archiv", "unarchiv"}, {"join", "leav"}, {"includ", "exclud"}, {"encrypt", "decrypt"},
+            {"mute", "unmute"}, {"follow", "unfollow"}, {"pin", "unpin"}, {"hide", "unhid"}, {"link", "unlink"},
+            {"publish", "unpublish"}, {"public", "privat"}, {"min", "max"}, {"first", "last"}, {"befor", "after"},
+            {"more", "less"}, {"more", "fewer"}, {"higher", "lower"}, {"cheaper", "expensiv"}, {"old", "new"},
+            {"on", "off"}, {"in", "out"}, {"up", "down"}, {"login", "logout"}, {"merg", "split"},
+            {"refund", "charg"}, {"credit", "debit"}, {"deposit", "withdraw"}, {"arriv", "leav"}, {"incom", "outgo"},
+            {"save", "discard"}, {"keep", "discard"}, {"keep", "delet"}, {"restor", "delet"}, {"undo", "redo"}};
 
     /** What of a text the guard compares, computed once per text. */
     public record Features(List<String> numbers, boolean negated, Set<String> named, Set<String> words) {

@@ -184,11 +184,13 @@ public class SemanticCache {
      */
     public Uni<Boolean> store(SemanticProbe probe, CacheEntry entry) {
         float[] known = probe.vector();
-        Uni<float[]> vector = known != null ? Uni.createFrom().item(known)
+        Uni<float[]> vector = known != null
+                ? Uni.createFrom().item(known)
                 : deadlines.within(timeoutMillis * 4, embedder.embed(probe.text(), probe.caller()));
         return vector.chain(v -> store.put(entry.key().hex(), probe, v, entry.createdAtMillis()).invoke(written -> {
             if (written) {
-                index.added(probe.contextKey(), new Candidate(entry.key().hex(), probe.text(), probe.features(), v, entry.createdAtMillis()));
+                index.added(probe.contextKey(),
+                        new Candidate(entry.key().hex(), probe.text(), probe.features(), v, entry.createdAtMillis()));
             }
             metrics.stored(written ? "stored" : "skipped");
         })).onFailure().recoverWithItem(failure -> {

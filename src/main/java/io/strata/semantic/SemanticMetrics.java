@@ -19,10 +19,10 @@ import io.micrometer.core.instrument.Timer;
 public class SemanticMetrics {
 
     /** Every outcome of a lookup, registered at zero so dashboards find the series from the start. */
-    static final String[] OUTCOMES = { "hit", "no_candidates", "below_threshold", "guard_rejected", "entry_gone", "embed_failed",
-            "embed_timeout", "embedder_busy", "l2_failed" };
+    static final String[] OUTCOMES = {"hit", "no_candidates", "below_threshold", "guard_rejected", "entry_gone", "embed_failed",
+            "embed_timeout", "embedder_busy", "l2_failed"};
 
-    private static final double[] BUCKETS = { 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96, 0.98, 0.99, 1.0 };
+    private static final double[] BUCKETS = {0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96, 0.98, 0.99, 1.0};
 
     private final MeterRegistry registry;
     private final Map<String, Counter> lookups = new ConcurrentHashMap<>();
@@ -36,13 +36,14 @@ public class SemanticMetrics {
         for (String outcome : OUTCOMES) {
             lookup(outcome);
         }
-        for (String outcome : new String[] { "stored", "skipped", "failed", "dropped" }) {
+        for (String outcome : new String[]{"stored", "skipped", "failed", "dropped"}) {
             store(outcome);
         }
         this.hitSimilarity = DistributionSummary.builder("strata.cache.semantic.similarity")
                 .description("Cosine similarity of the semantic hits served").serviceLevelObjectives(BUCKETS).register(registry);
         this.refusedSimilarity = DistributionSummary.builder("strata.cache.semantic.refused.similarity")
-                .description("Cosine similarity of the closest candidate of a lookup that served nothing (below threshold or refused by the guard)")
+                .description(
+                        "Cosine similarity of the closest candidate of a lookup that served nothing (below threshold or refused by the guard)")
                 .serviceLevelObjectives(BUCKETS).register(registry);
         this.embedding = Timer.builder("strata.cache.semantic.embedding").description("Time to embed a final user message")
                 .publishPercentileHistogram(false).register(registry);

@@ -4,8 +4,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
-import jakarta.inject.Singleton;
 import jakarta.enterprise.util.TypeLiteral;
+import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.faulttolerance.exceptions.TimeoutException;
 import org.jboss.logging.Logger;
@@ -14,7 +14,6 @@ import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.faulttolerance.api.TypedGuard;
 import io.smallrye.mutiny.Uni;
 import io.strata.config.UpstreamConfig;
-import io.strata.upstream.UpstreamMetrics;
 
 /**
  * The provider call wrapped in SmallRye Fault Tolerance: rate limit, bulkhead, circuit breaker,
@@ -55,6 +54,7 @@ public class GuardedUpstream {
     private TypedGuard<Uni<UpstreamResponse>> buildGuard(UpstreamConfig config) {
         UpstreamConfig.Retry retry = config.retry();
         long attemptMillis = config.timeout().toMillis();
+        // @formatter:off (each strategy's settings indented under it)
         TypedGuard.Builder<Uni<UpstreamResponse>> builder = TypedGuard.create(new TypeLiteral<Uni<UpstreamResponse>>() {
         })
                 .withDescription("strata upstream call")
@@ -78,6 +78,7 @@ public class GuardedUpstream {
                     .duration(attemptMillis, ChronoUnit.MILLIS)
                     .onTimeout(() -> metrics.rejected("timeout"))
                     .done();
+        // @formatter:on
         if (config.rateLimit().requests() > 0) {
             builder.withRateLimit()
                     .limit(config.rateLimit().requests())

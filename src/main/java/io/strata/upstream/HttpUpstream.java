@@ -4,13 +4,13 @@ import java.net.URI;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
+import io.strata.config.UpstreamConfig;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.core.http.HttpClient;
 import io.vertx.mutiny.core.http.HttpClientResponse;
-import io.strata.config.UpstreamConfig;
 
 /** The provider over HTTP(S), through one pooled, non-blocking Vert.x client. */
 final class HttpUpstream implements Upstream {
@@ -62,7 +62,7 @@ final class HttpUpstream implements Upstream {
     private Uni<UpstreamResponse> live(HttpClientResponse response) {
         io.vertx.core.http.HttpClientResponse stream = response.getDelegate();
         UnicastProcessor<io.vertx.core.buffer.Buffer> bytes = UnicastProcessor.create();
-        long[] received = { 0 };
+        long[] received = {0};
         stream.handler(chunk -> {
             received[0] += chunk.length();
             if (received[0] > maxResponseBytes) { // a stream is bounded like a whole answer: it is assembled and stored too

@@ -48,7 +48,8 @@ record MockReply(String text, String toolName, String toolArguments) {
     /** The named tool when the choice names one, else the first. */
     private static JsonNode chosen(Iterable<JsonNode> tools, JsonNode toolChoice) {
         String named = toolChoice != null && toolChoice.isObject()
-                ? toolChoice.path("name").asText(toolChoice.path("function").path("name").asText(null)) : null;
+                ? toolChoice.path("name").asText(toolChoice.path("function").path("name").asText(null))
+                : null;
         JsonNode first = null;
         for (JsonNode tool : tools) {
             if (named != null && named.equals(tool.path("name").asText())) {

@@ -6,8 +6,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.HexFormat;
+import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -84,8 +84,10 @@ final class MockUpstream implements Upstream {
         String prompt = chat ? lastUserText(messages) : textOf(body.path("prompt"));
         String digest = digest(body);
         String plain = "Mock answer " + digest.substring(0, 8) + ": " + abbreviate(prompt, 200);
-        MockReply reply = chat ? MockReply.decide(json, chatTools(body), body.get("tool_choice"), lastToolResult(messages),
-                chatFormat(body.get("response_format")), plain) : new MockReply(plain, null, null);
+        MockReply reply = chat
+                ? MockReply.decide(json, chatTools(body), body.get("tool_choice"), lastToolResult(messages),
+                        chatFormat(body.get("response_format")), plain)
+                : new MockReply(plain, null, null);
         int promptTokens = tokens(chat ? messages.toString() : prompt);
         int completionTokens = tokens(reply.isToolCall() ? reply.toolArguments() : reply.text());
         long created = System.currentTimeMillis() / 1000;
@@ -201,7 +203,8 @@ final class MockUpstream implements Upstream {
             part.putArray("logprobs");
         }
         response.put("parallel_tool_calls", body.path("parallel_tool_calls").asBoolean(true));
-        response.set("previous_response_id", body.path("previous_response_id").isTextual() ? body.get("previous_response_id") : json.nullNode());
+        response.set("previous_response_id",
+                body.path("previous_response_id").isTextual() ? body.get("previous_response_id") : json.nullNode());
         response.putObject("reasoning").putNull("effort").putNull("summary");
         response.put("store", body.path("store").asBoolean(true));
         response.put("temperature", body.path("temperature").asDouble(1.0));

@@ -43,7 +43,7 @@ final class SchemaExample {
         if (schema.path("enum").isArray() && !schema.get("enum").isEmpty()) {
             return schema.get("enum").get(0);
         }
-        for (String choice : new String[] { "anyOf", "oneOf", "allOf" }) {
+        for (String choice : new String[]{"anyOf", "oneOf", "allOf"}) {
             JsonNode options = schema.path(choice);
             if (options.isArray() && !options.isEmpty()) {
                 return value(firstNotNull(options), name, depth + 1);

@@ -1,6 +1,5 @@
 package io.strata.upstream;
 
-
 import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
@@ -78,7 +77,7 @@ public class SharedBudget {
         String requests = requestsKey(minute);
         String tokens = tokensKey(minute);
         return redis.send(Request.cmd(Command.EVAL).arg(RESERVE).arg(2).arg(requests).arg(tokens).arg(estimatedTokens)
-                        .arg(config.requestsPerMinute()).arg(config.tokensPerMinute()))
+                .arg(config.requestsPerMinute()).arg(config.tokensPerMinute()))
                 .ifNoItem().after(config.timeout()).fail()
                 .map(answer -> answer != null && answer.toLong() == 1L)
                 .onItem().transform(ok -> {

@@ -25,7 +25,7 @@ public class UpstreamMetrics {
     public UpstreamMetrics(MeterRegistry registry) {
         this.registry = registry;
         // the series the dashboard queries exist from the start, at zero
-        for (String reason : new String[] { "rate_limit", "bulkhead", "circuit_open", "timeout" }) {
+        for (String reason : new String[]{"rate_limit", "bulkhead", "circuit_open", "timeout"}) {
             rejectedCounter(reason);
         }
         retriesCounter();

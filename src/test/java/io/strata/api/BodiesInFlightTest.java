@@ -15,15 +15,15 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.strata.testing.Provider;
 import io.strata.testing.Sse;
-import io.vertx.core.json.JsonObject;
 import io.strata.testing.StrataTest;
+import io.vertx.core.json.JsonObject;
 
 /**
  * Concurrent large bodies cannot exhaust the heap: while the bodies in flight hold their limit, a

@@ -76,7 +76,8 @@ class CacheControlTest extends StrataTest {
         Response refreshed = chat(body, Map.of("Cache-Control", "no-cache"));
         assertEquals("MISS", status(refreshed));
         assertEquals("answer #2", refreshed.jsonPath().getString("choices[0].message.content"));
-        await().atMost(Duration.ofSeconds(5)).until(() -> "answer #2".equals(chat(body).jsonPath().getString("choices[0].message.content")));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> "answer #2".equals(chat(body).jsonPath().getString("choices[0].message.content")));
         assertEquals("HIT-L1", status(chat(body)));
         assertEquals(2, Provider.calls(), "the refresh replaced the entry: later reads are hits of the new answer");
     }

@@ -100,7 +100,8 @@ class ConnectionTimeoutsTest extends StrataTest {
             readAnswer(socket.getInputStream());
             long start = System.nanoTime();
             boolean closed = false;
-            for (byte b : "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".getBytes(StandardCharsets.US_ASCII)) {
+            for (byte b : "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    .getBytes(StandardCharsets.US_ASCII)) {
                 try {
                     socket.getOutputStream().write(b);
                     socket.getOutputStream().flush();

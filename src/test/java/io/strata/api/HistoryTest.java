@@ -118,12 +118,14 @@ class HistoryTest extends StrataTest {
         assertEquals("answer #4", streamed.text());
         awaitRecords(session, 2);
 
-        JsonPath error = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + failed.header("X-Request-Id")).jsonPath();
+        JsonPath error = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + failed.header("X-Request-Id"))
+                .jsonPath();
         assertEquals(500, error.getInt("metadata.status"));
         assertEquals(500, error.getInt("metadata.upstream_status"));
         assertEquals("boom", error.getString("response.error.message"));
 
-        JsonPath stream = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + streamed.header("X-Request-Id")).jsonPath();
+        JsonPath stream = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + streamed.header("X-Request-Id"))
+                .jsonPath();
         assertEquals("answer #4", stream.getString("response.choices[0].message.content"), "a stream is recorded assembled");
         assertEquals(18, stream.getInt("response.usage.total_tokens"));
         assertEquals(Boolean.TRUE, stream.getMap("parameters").get("stream") == null);
@@ -172,7 +174,8 @@ class HistoryTest extends StrataTest {
         given().header("Authorization", "Bearer hist-secret").get("/v1/history/sessions/" + session).then().statusCode(200);
         String id = sessionPage(session, "").getString("data[0].id");
         given().header("Authorization", "Bearer sk-someone-else").get("/v1/history/records/" + id).then().statusCode(404);
-        assertEquals(1, given().header("Authorization", "Bearer sk-test-a").get("/v1/history/sessions/" + session).jsonPath().getList("data").size());
+        assertEquals(1, given().header("Authorization", "Bearer sk-test-a").get("/v1/history/sessions/" + session).jsonPath()
+                .getList("data").size());
     }
 
     @Test
@@ -183,7 +186,8 @@ class HistoryTest extends StrataTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> given().header("Authorization", "Bearer sk-test-a")
                 .get("/v1/history/users/" + user).jsonPath().getList("data").size() == 3);
-        List<String> ids = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/users/" + user).jsonPath().getList("data.id");
+        List<String> ids = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/users/" + user).jsonPath()
+                .getList("data.id");
         List<String> newestFirst = new ArrayList<>(ids);
         newestFirst.sort(java.util.Comparator.reverseOrder());
         assertEquals(newestFirst, ids);
@@ -196,7 +200,8 @@ class HistoryTest extends StrataTest {
         assertEquals(3, erased.jsonPath().getInt("records"));
         assertEquals(0, postgres.preparedQuery("SELECT count(*) FROM strata_history WHERE user_id = $1").execute(Tuple.of(user))
                 .await().indefinitely().iterator().next().getLong(0));
-        assertEquals(0, given().header("Authorization", "Bearer sk-test-a").get("/v1/history/users/" + user).jsonPath().getList("data").size());
+        assertEquals(0,
+                given().header("Authorization", "Bearer sk-test-a").get("/v1/history/users/" + user).jsonPath().getList("data").size());
     }
 
     @Test
@@ -224,7 +229,8 @@ class HistoryTest extends StrataTest {
         assertEquals(List.of(prefix + "b"), second.getList("data.id"), "another scope's session is not listed");
         assertFalse(second.getBoolean("has_more"));
 
-        JsonPath everyScope = given().header("Authorization", "Bearer hist-secret").get("/v1/history/sessions?session_id=" + prefix).jsonPath();
+        JsonPath everyScope = given().header("Authorization", "Bearer hist-secret").get("/v1/history/sessions?session_id=" + prefix)
+                .jsonPath();
         assertEquals(4, everyScope.getList("data").size());
         JsonPath byUser = given().header("Authorization", "Bearer sk-test-a")
                 .get("/v1/history/sessions?user_id=user-" + prefix + "b").jsonPath();
@@ -257,7 +263,8 @@ class HistoryTest extends StrataTest {
         assertEquals(third, sent.getJsonObject(4).getString("content"));
 
         awaitRecords(session, 3);
-        JsonPath record = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + three.header("X-Request-Id")).jsonPath();
+        JsonPath record = given().header("Authorization", "Bearer sk-test-a").get("/v1/history/records/" + three.header("X-Request-Id"))
+                .jsonPath();
         assertEquals(1, record.getList("prompt").size(), "the request as received");
         assertEquals(5, record.getList("prompt_sent").size(), "the messages as sent");
 

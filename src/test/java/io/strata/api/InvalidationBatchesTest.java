@@ -32,11 +32,13 @@ class InvalidationBatchesTest extends StrataTest {
     void twoAndAHalfBatchesAreRemovedFromBothLayersAndCountedExactly() {
         String namespace = "batches-" + System.nanoTime();
         int entries = 2_500;
-        pool.preparedQuery("""
-                INSERT INTO strata_cache_entries (cache_key, scope, namespace, endpoint, created_at, expires_at, stale_until, size_bytes, body)
-                SELECT md5($1 || i) || md5(i || $1), 'anonymous', $1, 'chat.completions', now(), now() + interval '1 hour',
-                       now() + interval '1 day', 2, '{}'::bytea
-                FROM generate_series(1, $2) AS i""").execute(Tuple.of(namespace, entries)).await().atMost(Duration.ofSeconds(30));
+        pool.preparedQuery(
+                """
+                        INSERT INTO strata_cache_entries (cache_key, scope, namespace, endpoint, created_at, expires_at, stale_until, size_bytes, body)
+                        SELECT md5($1 || i) || md5(i || $1), 'anonymous', $1, 'chat.completions', now(), now() + interval '1 hour',
+                               now() + interval '1 day', 2, '{}'::bytea
+                        FROM generate_series(1, $2) AS i""")
+                .execute(Tuple.of(namespace, entries)).await().atMost(Duration.ofSeconds(30));
         var keys = pool.preparedQuery("SELECT cache_key FROM strata_cache_entries WHERE namespace = $1").execute(Tuple.of(namespace))
                 .await().atMost(Duration.ofSeconds(10));
         keys.forEach(row -> redis.value(String.class).set("strata:v1:" + row.getString(0), "x"));

@@ -41,8 +41,10 @@ class KeySharingTest extends StrataTest {
         String key = as("sk-share", first).header("X-Cache-Key");
         awaitInL1(key);
         List<String> variants = List.of(
-                "{\"model\":\"gpt-test\",\"temperature\":1,\"user\":\"u-42\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}",
-                "{\"model\":\"gpt-test\",\"temperature\":1,\"metadata\":{\"trace\":\"x\"},\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}",
+                "{\"model\":\"gpt-test\",\"temperature\":1,\"user\":\"u-42\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt
+                        + "\"}]}",
+                "{\"model\":\"gpt-test\",\"temperature\":1,\"metadata\":{\"trace\":\"x\"},\"messages\":[{\"role\":\"user\",\"content\":\""
+                        + prompt + "\"}]}",
                 "{\"messages\":[{\"content\":\"" + prompt + "\",\"role\":\"user\"}],\"temperature\":1,\"model\":\"gpt-test\"}",
                 "{\"model\":\"gpt-test\",\"temperature\":1,\"messages\":[{\"role\":\"user\",\"content\":\"  " + prompt + "\\n\"}]}",
                 "{\"model\":\"gpt-test\",\"temperature\":1.0,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}",

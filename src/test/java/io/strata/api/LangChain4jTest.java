@@ -165,7 +165,7 @@ class LangChain4jTest extends StrataTest {
                 done.completeExceptionally(error);
             }
         });
-        return new String[] { done.get(30, TimeUnit.SECONDS).aiMessage().text(), partial.toString() };
+        return new String[]{done.get(30, TimeUnit.SECONDS).aiMessage().text(), partial.toString()};
     }
 
     @Test
@@ -186,7 +186,8 @@ class LangChain4jTest extends StrataTest {
         List<Map<String, Object>> records = records(session, 4);
         assertEquals(List.of("MISS", "MISS", "HIT-L1", "HIT-L1"), statuses(records),
                 "the tool call and the answer with its result, each a miss then a hit");
-        Map<?, ?> call = (Map<?, ?>) ((Map<?, ?>) ((List<?>) ((Map<?, ?>) records.get(0).get("response")).get("choices")).get(0)).get("message");
+        Map<?, ?> call = (Map<?, ?>) ((Map<?, ?>) ((List<?>) ((Map<?, ?>) records.get(0).get("response")).get("choices")).get(0))
+                .get("message");
         assertEquals("weather", ((Map<?, ?>) ((Map<?, ?>) ((List<?>) call.get("tool_calls")).get(0)).get("function")).get("name"));
         List<?> sentWithResult = (List<?>) records.get(1).get("prompt");
         assertEquals("tool", ((Map<?, ?>) sentWithResult.get(sentWithResult.size() - 1)).get("role"));

@@ -72,7 +72,8 @@ class OpenAiResponsesSdkTest extends StrataTest {
 
     @Test
     void plainMissThenPlainAndStreamedHitsGiveTheSameResponse() {
-        ResponseCreateParams params = ResponseCreateParams.builder().model("gpt-test").instructions("Be brief.").input(uniquePrompt()).build();
+        ResponseCreateParams params = ResponseCreateParams.builder().model("gpt-test").instructions("Be brief.").input(uniquePrompt())
+                .build();
 
         HttpResponseFor<Response> miss = client.responses().withRawResponse().create(params);
         assertEquals("MISS", miss.headers().values("X-Cache-Status").get(0));

@@ -53,7 +53,8 @@ class OpenApiTest extends StrataTest {
         assertEquals(List.of("HIT-NEAR", "HIT-L1", "HIT-L2", "HIT-SEMANTIC", "MISS", "COALESCED", "STALE", "BYPASS"),
                 document.getList("components.headers.X-Cache-Status.schema.enum"));
         List<String> parameters = document.getList("components.parameters.collect { it.value.name }");
-        assertTrue(parameters.containsAll(List.of("Cache-Control", "X-Cache-TTL", "X-Cache-Namespace", "X-Session-Id", "X-Session-Continue")),
+        assertTrue(
+                parameters.containsAll(List.of("Cache-Control", "X-Cache-TTL", "X-Cache-Namespace", "X-Session-Id", "X-Session-Continue")),
                 parameters.toString());
         assertEquals("#/components/schemas/Error",
                 document.getString("components.responses.BadRequest.content.'application/json'.schema.'$ref'"));
@@ -68,7 +69,8 @@ class OpenApiTest extends StrataTest {
         assertFalse(schemas.keySet().stream().anyMatch(name -> name.startsWith("Buffer") || name.endsWith("Node")),
                 "Buffer, JsonNode, ObjectNode are Java types, not bodies: " + schemas.keySet());
         assertEquals("#/components/schemas/HistoryRecordList",
-                document.getString("paths.'/v1/history/sessions/{sessionId}'.get.responses.'200'.content.'application/json'.schema.'$ref'"));
+                document.getString(
+                        "paths.'/v1/history/sessions/{sessionId}'.get.responses.'200'.content.'application/json'.schema.'$ref'"));
         assertEquals("#/components/schemas/InvalidationRequest",
                 document.getString("paths.'/admin/cache/invalidate'.post.requestBody.content.'application/json'.schema.'$ref'"));
         assertEquals(List.of("model", "messages"), document.getList("components.schemas.ChatCompletionRequest.required"));

@@ -27,7 +27,8 @@ class PassThroughPathTest extends StrataTest {
 
     @Test
     void encodedTraversalIsRefusedAndNeverSent() throws Exception {
-        for (String path : new String[] { "/v1/..%2f..%2fadmin", "/v1/%2e%2e%2f%2e%2e%2fadmin", "/v1/..;/admin", "/v1/x/..%2f..%2f..%2fadmin" }) {
+        for (String path : new String[]{"/v1/..%2f..%2fadmin", "/v1/%2e%2e%2f%2e%2e%2fadmin", "/v1/..;/admin",
+                "/v1/x/..%2f..%2f..%2fadmin"}) {
             String answer = send("GET " + path + " HTTP/1.1");
             assertTrue(answer.startsWith("HTTP/1.1 400") || answer.startsWith("HTTP/1.1 404"), path + " answered " + answer);
             assertTrue(answer.contains("\"error\""), "OpenAI-shaped: " + answer);

@@ -38,10 +38,13 @@ class PoisonInputTest extends StrataTest {
         answers.add(chat(withContent("nul \\u0000 in a message")));
         answers.add(chat(withContent("lone surrogate \\ud800 here")));
         answers.add(chat("{\"model\":\"gpt\\u0000test\",\"messages\":[{\"role\":\"user\",\"content\":\"" + UUID.randomUUID() + "\"}]}"));
-        answers.add(chat("{\"model\":\"gpt-test\",\"te\\u0000mp\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + UUID.randomUUID() + "\"}]}"));
-        answers.add(chat("{\"model\":\"gpt-test\",\"temperature\":1e200000,\"logit_bias\":{\"50256\":1e-20000},\"messages\":[{\"role\":\"user\",\"content\":\""
-                + UUID.randomUUID() + "\"}]}"));
-        Response nulUser = chat("{\"model\":\"gpt-test\",\"user\":\"a\\u0000b\",\"messages\":[{\"role\":\"user\",\"content\":\"" + UUID.randomUUID() + "\"}]}");
+        answers.add(chat(
+                "{\"model\":\"gpt-test\",\"te\\u0000mp\":1,\"messages\":[{\"role\":\"user\",\"content\":\"" + UUID.randomUUID() + "\"}]}"));
+        answers.add(chat(
+                "{\"model\":\"gpt-test\",\"temperature\":1e200000,\"logit_bias\":{\"50256\":1e-20000},\"messages\":[{\"role\":\"user\",\"content\":\""
+                        + UUID.randomUUID() + "\"}]}"));
+        Response nulUser = chat("{\"model\":\"gpt-test\",\"user\":\"a\\u0000b\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + UUID.randomUUID() + "\"}]}");
         Response surrogateUser = chat("{\"model\":\"gpt-test\",\"user\":\"\\ud800\",\"messages\":[]}");
         Response longBodyUser = chat("{\"model\":\"gpt-test\",\"user\":\"" + "u".repeat(3_000) + "\",\"messages\":[]}");
         Response longSession = chat(withContent("long session"), Map.of("X-Session-Id", LONG));

@@ -43,7 +43,8 @@ class RefreshAheadTest extends StrataTest {
         for (int i = 0; i < 3; i++) {
             assertEquals("HIT-L1", status(chat(body)));
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> "answer #2".equals(chat(body).jsonPath().getString("choices[0].message.content")));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> "answer #2".equals(chat(body).jsonPath().getString("choices[0].message.content")));
         assertEquals(2, Provider.calls(), "exactly one background refresh");
         assertEquals("HIT-L1", status(chat(body)));
     }

@@ -120,7 +120,8 @@ class ResponsesCacheTest extends StrataTest {
                 "{\"model\":\"gpt-test\",\"stream_options\":{\"include_obfuscation\":false},\"user\":\"u\",\"metadata\":{\"a\":\"b\"},"
                         + "\"store\":true,\"safety_identifier\":\"h\",\"prompt_cache_key\":\"p\",\"service_tier\":\"flex\","
                         + "\"input\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}",
-                "{\"model\":\"gpt-test\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"  " + prompt + "\"}]}]}",
+                "{\"model\":\"gpt-test\",\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"  " + prompt
+                        + "\"}]}]}",
         };
         for (String body : same) {
             Response hit = respond(body);
@@ -154,7 +155,8 @@ class ResponsesCacheTest extends StrataTest {
     void onlyCompletedAnswersWithoutARefusalAreStored() throws Exception {
         JsonObject request = new JsonObject().put("model", "gpt-test");
         JsonArray refusal = new JsonArray().add(new JsonObject().put("id", "msg_r").put("type", "message").put("status", "completed")
-                .put("role", "assistant").put("content", new JsonArray().add(new JsonObject().put("type", "refusal").put("refusal", "No."))));
+                .put("role", "assistant")
+                .put("content", new JsonArray().add(new JsonObject().put("type", "refusal").put("refusal", "No."))));
         String incomplete = new JsonObject(responseJson(request, "incomplete")).put("incomplete_details",
                 new JsonObject().put("reason", "max_output_tokens")).encode();
         String failed = new JsonObject(responseJson(request, "failed")).put("error",
@@ -245,17 +247,17 @@ class ResponsesCacheTest extends StrataTest {
                     go.await();
                     if (n == 0) {
                         Sse.Reply left = Sse.post(responsesUrl, streamed(prompt), Map.of(), 1);
-                        return new String[] { left.header("X-Cache-Status"), null };
+                        return new String[]{left.header("X-Cache-Status"), null};
                     }
                     if (n % 2 == 0) {
                         Sse.Reply reply = Sse.post(responsesUrl, streamed(prompt), Map.of());
                         JsonObject last = reply.chunks().get(reply.chunks().size() - 1);
-                        return new String[] { reply.header("X-Cache-Status"),
+                        return new String[]{reply.header("X-Cache-Status"),
                                 last.getJsonObject("response").getJsonArray("output").getJsonObject(0).getJsonArray("content")
-                                        .getJsonObject(0).getString("text") };
+                                        .getJsonObject(0).getString("text")};
                     }
                     Response response = respond(body(prompt));
-                    return new String[] { status(response), text(response) };
+                    return new String[]{status(response), text(response)};
                 }));
             }
             go.countDown();

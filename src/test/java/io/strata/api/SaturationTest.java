@@ -87,7 +87,8 @@ class SaturationTest extends StrataTest {
             slots.acquire();
             requests++;
             sent.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, failure) -> {
-                String outcome = failure != null ? "error " + failure.getClass().getSimpleName()
+                String outcome = failure != null
+                        ? "error " + failure.getClass().getSimpleName()
                         : response.statusCode() + " " + response.headers().firstValue("X-Cache-Status").orElse("-");
                 statuses.merge(outcome, 1, Integer::sum);
                 if (layers.isSkipping(Layer.L1)) {

@@ -95,7 +95,8 @@ class SemanticCacheTest extends StrataTest {
         Response paraphrase = chat(question("How can I reset my password?"), headers);
         paraphrase.then().statusCode(200);
         assertEquals("HIT-SEMANTIC", status(paraphrase));
-        assertEquals(base.jsonPath().getString("choices[0].message.content"), paraphrase.jsonPath().getString("choices[0].message.content"));
+        assertEquals(base.jsonPath().getString("choices[0].message.content"),
+                paraphrase.jsonPath().getString("choices[0].message.content"));
         assertEquals(base.header("X-Cache-Key"), paraphrase.header("X-Cache-Key"), "the key of the entry served");
         double similarity = Double.parseDouble(paraphrase.header("X-Cache-Similarity"));
         assertTrue(similarity >= 0.90 && similarity <= 1.0, "similarity " + similarity);
@@ -141,7 +142,8 @@ class SemanticCacheTest extends StrataTest {
             assertEquals("MISS", status(answer), trap);
         }
         // the same base still serves a paraphrase: the misses above are the guard's, not a broken layer
-        assertEquals("HIT-SEMANTIC", status(chat(question("How can I enable two-factor authentication on the Android app within 30 days?"), headers)));
+        assertEquals("HIT-SEMANTIC",
+                status(chat(question("How can I enable two-factor authentication on the Android app within 30 days?"), headers)));
     }
 
     @Test
@@ -235,7 +237,8 @@ class SemanticCacheTest extends StrataTest {
         redis.key().del("strata:v1:" + base.header("X-Cache-Key"));
         Response paraphrase = chat(question("How can I track my order?"), headers);
         assertEquals("HIT-SEMANTIC", status(paraphrase));
-        assertEquals(base.jsonPath().getString("choices[0].message.content"), paraphrase.jsonPath().getString("choices[0].message.content"));
+        assertEquals(base.jsonPath().getString("choices[0].message.content"),
+                paraphrase.jsonPath().getString("choices[0].message.content"));
     }
 
     @Test

@@ -24,7 +24,8 @@ class SemanticResponsesTest extends StrataTest {
     io.vertx.mutiny.sqlclient.Pool pool;
 
     private static Response respond(String instructions, String input, Map<String, String> headers) {
-        return client().headers(headers).body("{\"model\":\"gpt-test\",\"instructions\":\"" + instructions + "\",\"input\":\"" + input + "\"}")
+        return client().headers(headers)
+                .body("{\"model\":\"gpt-test\",\"instructions\":\"" + instructions + "\",\"input\":\"" + input + "\"}")
                 .post("/v1/responses");
     }
 

@@ -66,7 +66,8 @@ class SharedBudgetTest extends StrataTest {
 
     @Test
     void tokenBudgetRefusesACallWhoseEstimateDoesNotFit() {
-        String big = "{\"model\":\"gpt-test\",\"max_tokens\":5000,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
+        String big = "{\"model\":\"gpt-test\",\"max_tokens\":5000,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt()
+                + "\"}]}";
         chat(big).then().statusCode(429);
         assertEquals(0, Provider.calls());
         assertEquals("0", redis.value(String.class).get("strata:budget:{" + minute + "}:req"), "a refused reservation is given back");
@@ -74,7 +75,8 @@ class SharedBudgetTest extends StrataTest {
 
     @Test
     void reservationIsCorrectedWithTheReportedUsage() {
-        String body = "{\"model\":\"gpt-test\",\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
+        String body = "{\"model\":\"gpt-test\",\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt()
+                + "\"}]}";
         chat(body).then().statusCode(200);
         assertEquals("1", redis.value(String.class).get("strata:budget:{" + minute + "}:req"));
         // the fake provider reports total_tokens 18: the estimate (over 300) is replaced by it
@@ -90,7 +92,8 @@ class SharedBudgetTest extends StrataTest {
 
     @Test
     void streamedCallIsCorrectedWithTheUsageOfItsLastChunk() {
-        String body = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt() + "\"}]}";
+        String body = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + uniquePrompt() + "\"}]}";
         client().body(body).post("/v1/chat/completions").then().statusCode(200);
         await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:{" + minute + "}:tok")));
     }

@@ -89,7 +89,8 @@ class StreamingTest extends StrataTest {
         ChatCompletionCreateParams other = ChatCompletionCreateParams.builder().model("gpt-test").addUserMessage(uniquePrompt()).build();
         HttpResponseFor<ChatCompletion> plainMiss = client.chat().completions().withRawResponse().create(other);
         awaitInL1(plainMiss.headers().values("X-Cache-Key").get(0));
-        HttpResponseFor<StreamResponse<ChatCompletionChunk>> synthesised = client.chat().completions().withRawResponse().createStreaming(other);
+        HttpResponseFor<StreamResponse<ChatCompletionChunk>> synthesised = client.chat().completions().withRawResponse()
+                .createStreaming(other);
         assertEquals("HIT-L1", synthesised.headers().values("X-Cache-Status").get(0));
         assertEquals(plainMiss.parse().choices().get(0).message().content(),
                 accumulate(synthesised.parse()).choices().get(0).message().content());
@@ -130,7 +131,9 @@ class StreamingTest extends StrataTest {
     void toolCallDeltasSurviveAReplay() {
         String base = "{\"id\":\"c9\",\"object\":\"chat.completion.chunk\",\"created\":5,\"model\":\"gpt-test-1\",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":%s}]}";
         JsonArray events = new JsonArray()
-                .add(String.format(base, "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_7\",\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"arguments\":\"\"}}]}", "null"))
+                .add(String.format(base,
+                        "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_7\",\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"arguments\":\"\"}}]}",
+                        "null"))
                 .add(String.format(base, "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"q\\\":\"}}]}", "null"))
                 .add(String.format(base, "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"x\\\"}\"}}]}", "null"))
                 .add(String.format(base, "{}", "\"tool_calls\""))
@@ -179,10 +182,10 @@ class StreamingTest extends StrataTest {
                     go.await();
                     if (streamed) {
                         Sse.Reply reply = Sse.post(chatUrl, streamBody(prompt, false), Map.of());
-                        return new String[] { reply.header("X-Cache-Status"), reply.text(), Boolean.toString(reply.endsWithDone()) };
+                        return new String[]{reply.header("X-Cache-Status"), reply.text(), Boolean.toString(reply.endsWithDone())};
                     }
                     Response response = chat("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}");
-                    return new String[] { status(response), response.jsonPath().getString("choices[0].message.content"), "true" };
+                    return new String[]{status(response), response.jsonPath().getString("choices[0].message.content"), "true"};
                 }));
             }
             go.countDown();
@@ -234,7 +237,8 @@ class StreamingTest extends StrataTest {
 
     @Test
     void providerErrorBeforeTheFirstByteIsAnOrdinaryError() {
-        Provider.always(Provider.status(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"x\"}}"));
+        Provider.always(
+                Provider.status(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"x\"}}"));
         Sse.Reply reply = Sse.post(chatUrl, streamBody(uniquePrompt(), false), Map.of());
         assertEquals(400, reply.status());
         assertNotNull(reply.rawBody());
@@ -262,7 +266,8 @@ class StreamingTest extends StrataTest {
         String prompt = uniquePrompt();
         double disconnects = registry.counter("strata.stream.client.disconnects").count();
         int before = flights.inFlight();
-        CompletableFuture<Sse.Reply> leader = CompletableFuture.supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of(), 1));
+        CompletableFuture<Sse.Reply> leader = CompletableFuture
+                .supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of(), 1));
         // the leader's flight is open before the followers come (a fixed sleep lost that race on a busy machine)
         await().atMost(Duration.ofSeconds(10)).until(() -> flights.inFlight() > before);
         CompletableFuture<Sse.Reply> follower = CompletableFuture.supplyAsync(() -> Sse.post(chatUrl, streamBody(prompt, false), Map.of()));

@@ -49,7 +49,8 @@ class UpstreamFailureTest extends StrataTest {
 
     @Test
     void clientErrorIsNotRetriedAndNotCached() {
-        Provider.always(Provider.status(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"));
+        Provider.always(
+                Provider.status(400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}"));
         String body = chatBody(uniquePrompt());
         Response refused = chat(body);
         refused.then().statusCode(400);

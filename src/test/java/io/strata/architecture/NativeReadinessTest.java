@@ -57,14 +57,16 @@ class NativeReadinessTest {
                     .filter(name -> includes.stream().noneMatch(glob -> glob.matches(Path.of(name))))
                     .forEach(missing::add);
         }
-        assertTrue(missing.isEmpty(), "resources a native executable would not contain (add them to quarkus.native.resources.includes): " + missing);
+        assertTrue(missing.isEmpty(),
+                "resources a native executable would not contain (add them to quarkus.native.resources.includes): " + missing);
     }
 
     @Test
     void schemaScriptsAreListedNotScanned() throws Exception {
         List<String> onDisk;
         try (Stream<Path> files = Files.list(RESOURCES.resolve("db"))) {
-            onDisk = files.map(file -> file.getFileName().toString()).filter(name -> name.endsWith(".sql")).sorted(NativeReadinessTest::byVersion).toList();
+            onDisk = files.map(file -> file.getFileName().toString()).filter(name -> name.endsWith(".sql"))
+                    .sorted(NativeReadinessTest::byVersion).toList();
         }
         Field listed = SchemaMigrator.class.getDeclaredField("SCRIPTS");
         listed.setAccessible(true);
@@ -88,7 +90,8 @@ class NativeReadinessTest {
                 }
             }
         }
-        assertTrue(offenders.isEmpty(), "reflection without @RegisterForReflection (use Jackson's tree model, or register the class): " + offenders);
+        assertTrue(offenders.isEmpty(),
+                "reflection without @RegisterForReflection (use Jackson's tree model, or register the class): " + offenders);
     }
 
     private static List<PathMatcher> includes() throws IOException {

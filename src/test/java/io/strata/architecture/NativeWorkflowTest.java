@@ -47,7 +47,8 @@ class NativeWorkflowTest {
         for (Map<String, Object> step : steps) {
             assertTrue(step.containsKey("uses") ^ step.containsKey("run"), "a step either uses an action or runs a command: " + step);
             if (step.containsKey("uses")) {
-                assertTrue(step.get("uses").toString().matches("[\\w.-]+/[\\w.-]+@v\\d+"), "actions pinned to a major version: " + step.get("uses"));
+                assertTrue(step.get("uses").toString().matches("[\\w.-]+/[\\w.-]+@v\\d+"),
+                        "actions pinned to a major version: " + step.get("uses"));
             }
         }
         String commands = String.join("\n", steps.stream().filter(s -> s.containsKey("run")).map(s -> s.get("run").toString()).toList());
@@ -60,6 +61,7 @@ class NativeWorkflowTest {
                 .findFirst().orElseThrow();
         assertTrue(((Map<String, Object>) measure.get("env")).get("VARIANTS").toString().contains("native"));
         assertTrue(commands.contains("GITHUB_STEP_SUMMARY"), "figures in the run's summary");
-        assertTrue(steps.stream().anyMatch(s -> s.getOrDefault("uses", "").toString().startsWith("actions/upload-artifact@")), "results kept");
+        assertTrue(steps.stream().anyMatch(s -> s.getOrDefault("uses", "").toString().startsWith("actions/upload-artifact@")),
+                "results kept");
     }
 }

@@ -139,7 +139,8 @@ class ConfigDocumentationTest {
             if (method.getParameterCount() > 0 || Modifier.isStatic(method.getModifiers()) || method.isDefault()) {
                 continue;
             }
-            String name = prefix + "." + (method.isAnnotationPresent(WithName.class) ? method.getAnnotation(WithName.class).value()
+            String name = prefix + "." + (method.isAnnotationPresent(WithName.class)
+                    ? method.getAnnotation(WithName.class).value()
                     : kebab(method.getName()));
             Type type = method.getGenericReturnType();
             if (method.getReturnType() == Map.class) {

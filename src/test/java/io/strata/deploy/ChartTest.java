@@ -31,7 +31,7 @@ class ChartTest {
     }
 
     @ParameterizedTest(name = "{0} mode, {1} image")
-    @CsvSource({ "standalone, native", "standalone, jvm", "sidecar, native", "sidecar, jvm" })
+    @CsvSource({"standalone, native", "standalone, jvm", "sidecar, native", "sidecar, jvm"})
     void thePodRunsStrataLockedDownWithProbesOnTheManagementPort(String mode, String flavor) {
         Rendered chart = Chart.render(values(mode, flavor));
         JsonNode strata = chart.strata();

@@ -35,8 +35,10 @@ import io.vertx.mutiny.sqlclient.Tuple;
 @TestProfile(HistoryEncryptionTest.Sealed.class)
 class HistoryEncryptionTest extends StrataTest {
 
-    static final String OLD_KEY = Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
-    static final String NEW_KEY = Base64.getEncoder().encodeToString("fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII));
+    static final String OLD_KEY = Base64.getEncoder()
+            .encodeToString("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII));
+    static final String NEW_KEY = Base64.getEncoder()
+            .encodeToString("fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII));
 
     public static class Sealed implements QuarkusTestProfile {
         @Override
@@ -96,7 +98,8 @@ class HistoryEncryptionTest extends StrataTest {
         String session = "s-" + UUID.randomUUID();
         HistoryRecord unreadable = new HistoryRecord(RequestIds.next(), System.currentTimeMillis(),
                 io.strata.cache.CacheKeyFactory.scopeOf("sk-test-a"), session, null, "chat.completions", "gpt-test", "gpt-test-1",
-                null, null, null, null, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29 },
+                null, null, null, null,
+                new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29},
                 "k9", false, "none", "MISS", 5, null, null, 200, 200, null, null);
         writer.submit(unreadable);
         await().atMost(Duration.ofSeconds(10)).until(() -> row(session) != null);

@@ -52,7 +52,8 @@ class HistoryPrivacyTest extends StrataTest {
         String secret = "Mail ada@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111, account ACCT-123456, order 2024-08-06";
         chat(chatBody(secret), Map.of("X-Session-Id", session)).then().statusCode(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> rows(session) == 1);
-        Row row = postgres.preparedQuery("SELECT convert_from(request_body, 'UTF8'), convert_from(response_body, 'UTF8') FROM strata_history WHERE session_id = $1")
+        Row row = postgres.preparedQuery(
+                "SELECT convert_from(request_body, 'UTF8'), convert_from(response_body, 'UTF8') FROM strata_history WHERE session_id = $1")
                 .execute(Tuple.of(session)).await().indefinitely().iterator().next();
         String stored = row.getString(0);
         assertFalse(stored.contains("ada@example.com"), stored);

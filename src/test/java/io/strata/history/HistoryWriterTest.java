@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -62,7 +61,8 @@ class HistoryWriterTest {
                 return Uni.createFrom().failure(new io.vertx.core.VertxException("Connection refused"));
             }
             if (batch.stream().anyMatch(r -> poisoned.contains(r.id()))) {
-                return Uni.createFrom().failure(new PgException("invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", "22021", null));
+                return Uni.createFrom()
+                        .failure(new PgException("invalid byte sequence for encoding \"UTF8\": 0x00", "ERROR", "22021", null));
             }
             batch.forEach(r -> stored.add(r.id()));
             return Uni.createFrom().item(batch.size());

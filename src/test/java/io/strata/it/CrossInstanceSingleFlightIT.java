@@ -48,9 +48,13 @@ class CrossInstanceSingleFlightIT {
         // the 50 ms lock timeout (it would then rightly go alone): warm both up before measuring.
         for (StrataProcess strata : List.of(first, second)) {
             for (int i = 0; i < 3; i++) {
-                post(strata, "{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"warm-up " + UUID.randomUUID() + "\"}]}").get();
-                Sse.post(strata.uri("/v1/chat/completions"), "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"warm-up "
-                        + UUID.randomUUID() + "\"}]}", Map.of());
+                post(strata,
+                        "{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"warm-up " + UUID.randomUUID() + "\"}]}")
+                        .get();
+                Sse.post(strata.uri("/v1/chat/completions"),
+                        "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"warm-up "
+                                + UUID.randomUUID() + "\"}]}",
+                        Map.of());
             }
         }
     }
@@ -96,9 +100,11 @@ class CrossInstanceSingleFlightIT {
         Provider.script(new JsonObject().put("delayMs", 500).put("chunkDelayMs", 100));
         String prompt = UUID.randomUUID().toString();
         String streamed = "{\"model\":\"gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
-        CompletableFuture<Sse.Reply> leader = CompletableFuture.supplyAsync(() -> Sse.post(first.uri("/v1/chat/completions"), streamed, Map.of()));
+        CompletableFuture<Sse.Reply> leader = CompletableFuture
+                .supplyAsync(() -> Sse.post(first.uri("/v1/chat/completions"), streamed, Map.of()));
         Thread.sleep(200);
-        CompletableFuture<Sse.Reply> follower = CompletableFuture.supplyAsync(() -> Sse.post(second.uri("/v1/chat/completions"), streamed, Map.of()));
+        CompletableFuture<Sse.Reply> follower = CompletableFuture
+                .supplyAsync(() -> Sse.post(second.uri("/v1/chat/completions"), streamed, Map.of()));
 
         assertEquals("MISS", leader.get().header("X-Cache-Status"));
         assertEquals("answer #1", leader.get().text());

@@ -49,7 +49,8 @@ class HistoryIT extends PackagedAppTest {
         awaitRecords(session, 3);
 
         JsonPath page = get("/v1/history/sessions/" + session);
-        assertEquals(List.of(miss.header("X-Request-Id"), hit.header("X-Request-Id"), streamed.header("X-Request-Id")), page.getList("data.id"),
+        assertEquals(List.of(miss.header("X-Request-Id"), hit.header("X-Request-Id"), streamed.header("X-Request-Id")),
+                page.getList("data.id"),
                 "oldest first, ids are the X-Request-Ids");
         assertEquals("MISS", page.getString("data[0].metadata.cache_status"));
         assertEquals(false, page.getBoolean("data[0].metadata.cache_hit"));

@@ -51,7 +51,8 @@ class HistoryShutdownDrainIT {
         for (int i = 0; i < 50; i++) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(strata.uri("/v1/chat/completions"))
                     .header("Content-Type", "application/json").header("X-Session-Id", session)
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"q" + i + "\"}]}"))
+                    .POST(HttpRequest.BodyPublishers
+                            .ofString("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"q" + i + "\"}]}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());
         }

@@ -80,7 +80,8 @@ class PgBouncerIT {
         String session = "s-" + UUID.randomUUID();
         List<String> bodies = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            bodies.add("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"pgb " + i + " " + UUID.randomUUID() + "\"}]}");
+            bodies.add(
+                    "{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"pgb " + i + " " + UUID.randomUUID() + "\"}]}");
         }
         for (String body : bodies) {
             HttpResponse<String> miss = post(body, session).get();

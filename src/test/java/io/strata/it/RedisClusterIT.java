@@ -74,7 +74,7 @@ class RedisClusterIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable closeable : new AutoCloseable[] {first, second}) {
+        for (AutoCloseable closeable : new AutoCloseable[]{first, second}) {
             if (closeable != null) {
                 closeable.close();
             }
@@ -230,7 +230,8 @@ class RedisClusterIT {
         for (Thread thread : clients) {
             thread.join();
         }
-        System.out.printf("Master %d killed: failover %d ms; before %s; during %s; after %s%n", victim, failoverMillis, before, during, after);
+        System.out.printf("Master %d killed: failover %d ms; before %s; during %s; after %s%n", victim, failoverMillis, before, during,
+                after);
         assertEquals(List.of(), failures.subList(0, Math.min(5, failures.size())), failures.size() + " requests failed");
         int l1 = during.getOrDefault("200 HIT-L1", 0);
         int l2 = during.getOrDefault("200 HIT-L2", 0);

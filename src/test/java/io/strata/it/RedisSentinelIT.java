@@ -85,7 +85,7 @@ class RedisSentinelIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable closeable : new AutoCloseable[] {first, second}) {
+        for (AutoCloseable closeable : new AutoCloseable[]{first, second}) {
             if (closeable != null) {
                 closeable.close();
             }
@@ -93,7 +93,7 @@ class RedisSentinelIT {
         if (servers != null) {
             servers.stop();
         }
-        for (var server : new redis.embedded.Redis[] {sentinel, replica, master}) {
+        for (var server : new redis.embedded.Redis[]{sentinel, replica, master}) {
             if (server != null && server.isActive()) {
                 server.stop();
             }

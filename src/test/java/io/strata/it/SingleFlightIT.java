@@ -40,10 +40,10 @@ class SingleFlightIT extends PackagedAppTest {
                     go.await();
                     if (streamed) {
                         Sse.Reply reply = Sse.post(uri("/v1/chat/completions"), streamBody(prompt), Map.of());
-                        return new String[] { reply.header("X-Cache-Status"), reply.text(), Boolean.toString(reply.endsWithDone()) };
+                        return new String[]{reply.header("X-Cache-Status"), reply.text(), Boolean.toString(reply.endsWithDone())};
                     }
                     Response response = chat(plain);
-                    return new String[] { status(response), response.jsonPath().getString("choices[0].message.content"), "true" };
+                    return new String[]{status(response), response.jsonPath().getString("choices[0].message.content"), "true"};
                 }));
             }
             go.countDown();
@@ -66,9 +66,11 @@ class SingleFlightIT extends PackagedAppTest {
     void leaderWhoseClientLeavesKeepsServingItsFollowers() throws Exception {
         Provider.script(new JsonObject().put("chunkDelayMs", 100));
         String prompt = uniquePrompt();
-        CompletableFuture<Sse.Reply> leader = CompletableFuture.supplyAsync(() -> Sse.post(uri("/v1/chat/completions"), streamBody(prompt), Map.of(), 1));
+        CompletableFuture<Sse.Reply> leader = CompletableFuture
+                .supplyAsync(() -> Sse.post(uri("/v1/chat/completions"), streamBody(prompt), Map.of(), 1));
         Thread.sleep(50);
-        CompletableFuture<Sse.Reply> follower = CompletableFuture.supplyAsync(() -> Sse.post(uri("/v1/chat/completions"), streamBody(prompt), Map.of()));
+        CompletableFuture<Sse.Reply> follower = CompletableFuture
+                .supplyAsync(() -> Sse.post(uri("/v1/chat/completions"), streamBody(prompt), Map.of()));
 
         assertEquals("MISS", leader.get().header("X-Cache-Status"));
         assertEquals(1, leader.get().data().size(), "the leader's client left after one event");

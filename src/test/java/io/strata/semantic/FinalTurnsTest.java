@@ -36,8 +36,10 @@ class FinalTurnsTest {
 
     @Test
     void chatFinalUserTextIsCutOffAndTheRestIsTheContext() {
-        FinalTurn a = FinalTurns.chat(json("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Reset my password\"}]}"));
-        FinalTurn b = FinalTurns.chat(json("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"How do I reset it\"}]}]}"));
+        FinalTurn a = FinalTurns
+                .chat(json("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Reset my password\"}]}"));
+        FinalTurn b = FinalTurns.chat(json(
+                "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"How do I reset it\"}]}]}"));
         assertEquals("Reset my password", a.text());
         assertEquals("How do I reset it", b.text());
         assertEquals(context(a, "chat.completions"), context(b, "chat.completions"), "stream and the text's form do not split the set");
@@ -48,9 +50,11 @@ class FinalTurnsTest {
 
     @Test
     void onlyAUsersPlainTextQualifies() {
-        assertNull(FinalTurns.chat(json("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}")));
+        assertNull(
+                FinalTurns.chat(json("{\"messages\":[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]}")));
         assertNull(FinalTurns.chat(json("{\"messages\":[{\"role\":\"tool\",\"content\":\"sunny\",\"tool_call_id\":\"1\"}]}")));
-        assertNull(FinalTurns.chat(json("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}")));
+        assertNull(FinalTurns
+                .chat(json("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}")));
         assertNull(FinalTurns.chat(json("{\"messages\":[]}")));
         assertNull(FinalTurns.chat(json("{\"prompt\":\"q\"}")));
         assertNull(FinalTurns.forEndpoint("embeddings"));
@@ -65,10 +69,12 @@ class FinalTurnsTest {
                 + "\"content\":[{\"type\":\"input_text\",\"text\":\"Reset my password\"}]}]}"));
         assertEquals("Reset my password", items.text());
         assertNotEquals(context(plain, "responses"), context(items, "responses"));
-        FinalTurn previous = FinalTurns.responses(json("{\"model\":\"m\",\"instructions\":\"be brief\",\"previous_response_id\":\"r1\",\"input\":\"Reset my password\"}"));
+        FinalTurn previous = FinalTurns.responses(
+                json("{\"model\":\"m\",\"instructions\":\"be brief\",\"previous_response_id\":\"r1\",\"input\":\"Reset my password\"}"));
         assertNotEquals(context(plain, "responses"), context(previous, "responses"), "a follow-up of another response");
         assertNull(FinalTurns.responses(json("{\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":\"x\"}]}")));
-        assertNull(FinalTurns.responses(json("{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}")));
+        assertNull(FinalTurns
+                .responses(json("{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}")));
     }
 
     @Test
@@ -106,10 +112,10 @@ class FinalTurnsTest {
 
     @Test
     void vectorsAreUnitAndRoundTrip() {
-        float[] unit = Vectors.unit(new float[] { 3, 4 });
+        float[] unit = Vectors.unit(new float[]{3, 4});
         assertEquals(1.0, Vectors.cosine(unit, unit), 1e-6);
         assertEquals(0.6f, Vectors.decode(Vectors.encode(unit))[0], 1e-6);
-        assertNull(Vectors.unit(new float[] { 0, 0 }));
-        assertEquals(-1, Vectors.cosine(unit, new float[] { 1, 0, 0 }));
+        assertNull(Vectors.unit(new float[]{0, 0}));
+        assertEquals(-1, Vectors.cosine(unit, new float[]{1, 0, 0}));
     }
 }

@@ -26,9 +26,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.smallrye.config.WithDefault;
-import io.strata.testing.SemanticProfile;
 import io.strata.cache.CacheKeyFactory;
 import io.strata.config.CacheConfig;
+import io.strata.testing.SemanticProfile;
 
 /**
  * The labelled set of bench/semantic/pairs.jsonl through the real model, context keys and guard:
@@ -166,14 +166,16 @@ class SemanticBenchmarkTest {
         Map<String, Integer> kinds = new LinkedHashMap<>();
         scored.forEach(s -> kinds.merge(s.kind(), 1, Integer::sum));
         out.append("kinds: ").append(kinds).append("\n\n");
-        out.append("| threshold | recall, cosine only | traps served, cosine only | precision, cosine only | recall, with guard | traps served, with guard | precision, with guard |\n");
+        out.append(
+                "| threshold | recall, cosine only | traps served, cosine only | precision, cosine only | recall, with guard | traps served, with guard | precision, with guard |\n");
         out.append("|---|---|---|---|---|---|---|\n");
         for (int i = 80; i <= 99; i++) {
             double t = i / 100.0;
             out.append(String.format(Locale.ROOT, "| %.2f | %s | %s | %s | %s | %s | %s |%n", t, pct(recall(t, false)),
                     servedTraps(t, false), precision(t, false), pct(recall(t, true)), servedTraps(t, true), precision(t, true)));
         }
-        out.append(String.format(Locale.ROOT, "%nembedding of one text through the local embedder (ms, in the test JVM): p50 %.2f, p99 %.2f, max %.2f%n",
+        out.append(String.format(Locale.ROOT,
+                "%nembedding of one text through the local embedder (ms, in the test JVM): p50 %.2f, p99 %.2f, max %.2f%n",
                 embedMillis[embedMillis.length / 2], embedMillis[(int) Math.ceil(embedMillis.length * 0.99) - 1],
                 embedMillis[embedMillis.length - 1]));
         out.append("\n| kind | cosine | guard | base | probe |\n|---|---|---|---|---|\n");

@@ -89,7 +89,8 @@ final class FakeProvider {
             stream(request, parsedRequest, behaviour, call);
             return;
         }
-        String answer = behaviour != null && behaviour.containsKey("body") ? behaviour.getString("body")
+        String answer = behaviour != null && behaviour.containsKey("body")
+                ? behaviour.getString("body")
                 : defaultAnswer(request.path(), body, call).encode();
         request.response().setStatusCode(status);
         if (request.response().headers().get("content-type") == null) {
@@ -116,7 +117,7 @@ final class FakeProvider {
             events.addAll(responseEvents(parsed, call));
         } else {
             String id = "chatcmpl-" + call;
-            String[] pieces = { "answer", " #", Integer.toString(call) };
+            String[] pieces = {"answer", " #", Integer.toString(call)};
             events.add(chunk(id, model, chat, chat ? new JsonObject().put("role", "assistant").put("content", "") : null, "", null));
             for (String piece : pieces) {
                 events.add(chunk(id, model, chat, chat ? new JsonObject().put("content", piece) : null, piece, null));
@@ -177,9 +178,11 @@ final class FakeProvider {
                 .put("model", request.getString("model", "gpt-test") + "-2024-08-06").put("output", output)
                 .put("parallel_tool_calls", true).put("temperature", 1.0).put("top_p", 1.0).put("tool_choice", "auto")
                 .put("tools", new JsonArray()).put("previous_response_id", request.getValue("previous_response_id"))
-                .put("usage", status.equals("completed") ? new JsonObject().put("input_tokens", 11)
-                        .put("input_tokens_details", new JsonObject().put("cached_tokens", 0)).put("output_tokens", 7)
-                        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", 0)).put("total_tokens", 18) : null);
+                .put("usage", status.equals("completed")
+                        ? new JsonObject().put("input_tokens", 11)
+                                .put("input_tokens_details", new JsonObject().put("cached_tokens", 0)).put("output_tokens", 7)
+                                .put("output_tokens_details", new JsonObject().put("reasoning_tokens", 0)).put("total_tokens", 18)
+                        : null);
     }
 
     static JsonObject message(int call, String text) {
@@ -200,8 +203,9 @@ final class FakeProvider {
                 new JsonObject().put("id", item).put("type", "message").put("status", "in_progress").put("role", "assistant")
                         .put("content", new JsonArray())));
         events.add(new JsonObject().put("type", "response.content_part.added").put("item_id", item).put("output_index", 0)
-                .put("content_index", 0).put("part", new JsonObject().put("type", "output_text").put("text", "").put("annotations", new JsonArray())));
-        for (String piece : new String[] { "answer", " #", Integer.toString(call) }) {
+                .put("content_index", 0)
+                .put("part", new JsonObject().put("type", "output_text").put("text", "").put("annotations", new JsonArray())));
+        for (String piece : new String[]{"answer", " #", Integer.toString(call)}) {
             events.add(new JsonObject().put("type", "response.output_text.delta").put("item_id", item).put("output_index", 0)
                     .put("content_index", 0).put("delta", piece).put("logprobs", new JsonArray()));
         }

@@ -203,7 +203,8 @@ public final class RedisClusterServers implements AutoCloseable {
         return line.toString();
     }
 
-    private void awaitEveryNode(java.util.function.Predicate<String> condition, String... command) throws IOException, InterruptedException {
+    private void awaitEveryNode(java.util.function.Predicate<String> condition, String... command)
+            throws IOException, InterruptedException {
         for (int i = 0; i < ports.size(); i++) {
             if (servers.get(i).isActive()) {
                 awaitNode(ports.get(i), condition, command);
@@ -222,7 +223,8 @@ public final class RedisClusterServers implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new IllegalStateException("Redis node " + port + " did not reach the expected state; last " + String.join(" ", command) + ": " + last);
+        throw new IllegalStateException(
+                "Redis node " + port + " did not reach the expected state; last " + String.join(" ", command) + ": " + last);
     }
 
     /** A free port whose cluster bus port (+10000) is free too. */

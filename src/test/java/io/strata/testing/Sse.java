@@ -61,7 +61,8 @@ public final class Sse {
         }
 
         public boolean hasUsageChunk() {
-            return chunks().stream().anyMatch(c -> c.getJsonArray("choices", new JsonArray()).isEmpty() && c.getJsonObject("usage") != null);
+            return chunks().stream()
+                    .anyMatch(c -> c.getJsonArray("choices", new JsonArray()).isEmpty() && c.getJsonObject("usage") != null);
         }
 
         public boolean endsWithDone() {

@@ -86,10 +86,12 @@ class MockUpstreamTest {
         assertEquals("completed", plain.path("status").asText());
         String text = plain.at("/output/0/content/0/text").asText();
         assertTrue(text.startsWith("Mock answer ") && text.endsWith("Hello there"), text);
-        assertEquals(plain.at("/usage/input_tokens").asInt() + plain.at("/usage/output_tokens").asInt(), plain.at("/usage/total_tokens").asInt());
+        assertEquals(plain.at("/usage/input_tokens").asInt() + plain.at("/usage/output_tokens").asInt(),
+                plain.at("/usage/total_tokens").asInt());
 
         UpstreamResponse stream = send("/responses", body.replace("{", "{\"stream\":true,"));
-        String raw = String.join("", stream.stream().map(b -> b.toString(StandardCharsets.UTF_8)).collect().asList().await().indefinitely());
+        String raw = String.join("",
+                stream.stream().map(b -> b.toString(StandardCharsets.UTF_8)).collect().asList().await().indefinitely());
         assertTrue(raw.startsWith("event: response.created\n"), raw);
         assertTrue(raw.split("event: response.output_text.delta\n").length > 3, "the text arrives word by word");
         JsonNode streamed = assembled("/responses", body.replace("{", "{\"stream\":true,"), StreamFormat.RESPONSES);
@@ -108,13 +110,15 @@ class MockUpstreamTest {
         assertValid(WEATHER_PARAMETERS, toolCall.at("/function/arguments").asText());
         assertEquals(toolCall, whole("/chat/completions", ask).at("/choices/0/message/tool_calls/0"), "deterministic");
 
-        JsonNode streamed = assembled("/chat/completions", ask.replace("{\"model\"", "{\"stream\":true,\"model\""), StreamFormat.CHAT_COMPLETIONS);
+        JsonNode streamed = assembled("/chat/completions", ask.replace("{\"model\"", "{\"stream\":true,\"model\""),
+                StreamFormat.CHAT_COMPLETIONS);
         assertEquals(toolCall, streamed.at("/choices/0/message/tool_calls/0"));
         assertEquals("tool_calls", streamed.at("/choices/0/finish_reason").asText());
 
         String withResult = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
                 + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[" + toolCall + "]},"
-                + "{\"role\":\"tool\",\"tool_call_id\":\"" + toolCall.get("id").asText() + "\",\"content\":\"sunny, 21 C\"}]," + tools + "}";
+                + "{\"role\":\"tool\",\"tool_call_id\":\"" + toolCall.get("id").asText() + "\",\"content\":\"sunny, 21 C\"}]," + tools
+                + "}";
         JsonNode answer = whole("/chat/completions", withResult);
         assertEquals("stop", answer.at("/choices/0/finish_reason").asText());
         assertTrue(answer.at("/choices/0/message/content").asText().contains("sunny, 21 C"), answer.toString());
@@ -138,7 +142,8 @@ class MockUpstreamTest {
         assertEquals(item, streamed.at("/output/0"));
 
         String withOutput = "{\"model\":\"m\",\"previous_response_id\":\"" + call.get("id").asText() + "\",\"input\":[{\"type\":"
-                + "\"function_call_output\",\"call_id\":\"" + item.get("call_id").asText() + "\",\"output\":\"sunny, 21 C\"}]," + tools + "}";
+                + "\"function_call_output\",\"call_id\":\"" + item.get("call_id").asText() + "\",\"output\":\"sunny, 21 C\"}]," + tools
+                + "}";
         JsonNode answer = whole("/responses", withOutput);
         assertEquals("message", answer.at("/output/0/type").asText());
         assertTrue(answer.at("/output/0/content/0/text").asText().contains("sunny, 21 C"));
@@ -148,7 +153,8 @@ class MockUpstreamTest {
     void structuredOutputsValidateAgainstTheirSchema() throws Exception {
         assertTrue(errors(PERSON_SCHEMA, "{\"name\":\"x\",\"age\":-1}").size() >= 2, "the validator does reject");
         JsonNode chat = whole("/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Who?\"}],"
-                + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"person\",\"strict\":true,\"schema\":" + PERSON_SCHEMA + "}}}");
+                + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"person\",\"strict\":true,\"schema\":"
+                + PERSON_SCHEMA + "}}}");
         assertValid(PERSON_SCHEMA, chat.at("/choices/0/message/content").asText());
 
         JsonNode responses = whole("/responses", "{\"model\":\"m\",\"input\":\"Who?\",\"text\":{\"format\":{\"type\":\"json_schema\","

@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public final class ChunkSynthesizer {
 
-    private static final String[] TEXT_FIELDS = { "reasoning_content", "reasoning", "content", "refusal" };
+    private static final String[] TEXT_FIELDS = {"reasoning_content", "reasoning", "content", "refusal"};
 
     private final ObjectMapper json;
 

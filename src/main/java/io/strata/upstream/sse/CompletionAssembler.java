@@ -17,8 +17,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public final class CompletionAssembler implements StreamAssembler {
 
-    private static final String[] TOP_LEVEL = { "id", "created", "model", "system_fingerprint", "service_tier" };
-    private static final String[] TEXT_DELTAS = { "content", "refusal", "reasoning_content", "reasoning" };
+    private static final String[] TOP_LEVEL = {"id", "created", "model", "system_fingerprint", "service_tier"};
+    private static final String[] TEXT_DELTAS = {"content", "refusal", "reasoning_content", "reasoning"};
 
     private final ObjectMapper json;
     private final boolean chat;
@@ -86,7 +86,7 @@ public final class CompletionAssembler implements StreamAssembler {
         if (usage != null) {
             answer.set("usage", usage);
         }
-        for (String field : new String[] { "system_fingerprint", "service_tier" }) {
+        for (String field : new String[]{"system_fingerprint", "service_tier"}) {
             if (top.has(field)) {
                 answer.set(field, top.get(field));
             }
@@ -148,7 +148,7 @@ public final class CompletionAssembler implements StreamAssembler {
                 ObjectNode message = out.putObject("message").put("role", role == null ? "assistant" : role);
                 message.put("content", text.containsKey("content") ? text.get("content").toString() : null);
                 message.put("refusal", text.containsKey("refusal") ? text.get("refusal").toString() : null);
-                for (String field : new String[] { "reasoning_content", "reasoning" }) {
+                for (String field : new String[]{"reasoning_content", "reasoning"}) {
                     if (text.containsKey(field)) {
                         message.put(field, text.get(field).toString());
                     }

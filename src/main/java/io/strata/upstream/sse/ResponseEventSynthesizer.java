@@ -118,7 +118,7 @@ public final class ResponseEventSynthesizer {
                 out.add("response.refusal.done", part(index, itemId, part).put("refusal", refusal));
             } else if (partType.equals("output_text")) {
                 String text = whole.path("text").asText("");
-                for (String piece : wordByWord ? text.split("(?<= )") : new String[] { text }) {
+                for (String piece : wordByWord ? text.split("(?<= )") : new String[]{text}) {
                     ObjectNode delta = part(index, itemId, part).put("delta", piece);
                     delta.putArray("logprobs");
                     out.add("response.output_text.delta", delta);

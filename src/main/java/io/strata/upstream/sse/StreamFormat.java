@@ -26,7 +26,8 @@ public enum StreamFormat {
     }
 
     public List<SseEvent> synthesize(ObjectMapper json, JsonNode answer, boolean includeUsage) {
-        return this == RESPONSES ? new ResponseEventSynthesizer(json).events(answer)
+        return this == RESPONSES
+                ? new ResponseEventSynthesizer(json).events(answer)
                 : new ChunkSynthesizer(json).chunks(answer, this == CHAT_COMPLETIONS, includeUsage);
     }
 

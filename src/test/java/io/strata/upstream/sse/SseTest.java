@@ -30,7 +30,7 @@ class SseTest {
     @Test
     void splitsEventsWhateverTheNetworkChunkingAndKeepsTheirBytes() {
         byte[] bytes = STREAM.getBytes(StandardCharsets.UTF_8);
-        for (int piece : new int[] { 1, 3, 7, 64, bytes.length }) {
+        for (int piece : new int[]{1, 3, 7, 64, bytes.length}) {
             SseSplitter splitter = new SseSplitter();
             List<SseEvent> events = new ArrayList<>();
             for (int i = 0; i < bytes.length; i += piece) {
@@ -121,7 +121,8 @@ class SseTest {
                 StandardCharsets.UTF_8));
 
         String other = "{\"model\":\"m\",\"stream_options\":{\"include_obfuscation\":false}}";
-        JsonNode rewritten = JSON.readTree(StreamOptions.withIncludeUsage(other.getBytes(StandardCharsets.UTF_8), JSON.readTree(other), JSON));
+        JsonNode rewritten = JSON
+                .readTree(StreamOptions.withIncludeUsage(other.getBytes(StandardCharsets.UTF_8), JSON.readTree(other), JSON));
         assertTrue(rewritten.at("/stream_options/include_usage").asBoolean());
         assertFalse(rewritten.at("/stream_options/include_obfuscation").asBoolean());
     }
