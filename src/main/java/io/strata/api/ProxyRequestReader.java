@@ -1,8 +1,6 @@
 package io.strata.api;
 
 import java.time.InstantSource;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import jakarta.inject.Singleton;
@@ -32,7 +30,7 @@ public class ProxyRequestReader {
     private final InstantSource clock;
     private final int maxIdLength;
     /** Pass-through paths the provider key may be lent to; null in forward mode (every path passes). */
-    private final List<String> replaceModeAllowed;
+    private final ReplaceModeAllowList replaceModeAllowed;
 
     public ProxyRequestReader(ClientAuthenticator authenticator, RequestBodyParser parser, CacheConfig cacheConfig, HistoryConfig history,
             UpstreamConfig upstream, InstantSource clock) {
@@ -42,7 +40,7 @@ public class ProxyRequestReader {
         this.clock = clock;
         this.maxIdLength = history.maxIdLength();
         this.replaceModeAllowed = upstream.authMode() == UpstreamConfig.AuthMode.REPLACE
-                ? upstream.replaceMode().allowedPaths().stream().map(String::strip).filter(p -> !p.isEmpty()).toList()
+                ? ReplaceModeAllowList.parse(upstream.replaceMode().allowedPaths())
                 : null;
     }
 
@@ -100,7 +98,7 @@ public class ProxyRequestReader {
         String path;
         try {
             path = UpstreamPath.below(request.path());
-            if (replaceModeAllowed != null && !allowed(request.method().name(), path)) {
+            if (replaceModeAllowed != null && !replaceModeAllowed.allows(request.method().name(), path)) {
                 throw new StrataException(403, "invalid_request_error", "forbidden", null, "In replace mode Strata passes "
                         + request.method().name() + " " + path + " through to the provider only if "
                         + "strata.upstream.replace-mode.allowed-paths lists it.", Map.of());
@@ -128,25 +126,6 @@ public class ProxyRequestReader {
             throw new Refused(RequestContext.start(clock, client.scope(), null, null), invalid);
         }
         return RequestContext.start(clock, client.scope(), session, user);
-    }
-
-    /** "METHOD /path" entries, or "/path" for any method; a trailing "/*" matches everything below. */
-    private boolean allowed(String method, String path) {
-        for (String entry : replaceModeAllowed) {
-            int space = entry.indexOf(' ');
-            String entryMethod = space < 0 ? null : entry.substring(0, space).toUpperCase(Locale.ROOT);
-            String pattern = space < 0 ? entry : entry.substring(space + 1).strip();
-            if (entryMethod != null && !entryMethod.equals(method)) {
-                continue;
-            }
-            boolean matches = pattern.endsWith("/*")
-                    ? path.startsWith(pattern.substring(0, pattern.length() - 1)) && path.length() > pattern.length() - 1
-                    : path.equals(pattern);
-            if (matches) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The body's {@code user} field: the fallback user id. */
