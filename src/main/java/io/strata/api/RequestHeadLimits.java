@@ -13,11 +13,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Limits of the request line and headers, answered in OpenAI's shape. The HTTP decoder's own
- * limits ({@code quarkus.http.limits.max-initial-line-length} and {@code max-header-size}) answer
- * with an empty body and Quarkus offers no hook to change that, so they are set well above
- * Strata's ({@code strata.api.max-uri-length}, {@code strata.api.max-header-size}), which are
- * checked here: only a request far over them meets the decoder's bare answer.
+ * Limits of the request line and headers, answered in OpenAI's shape with the configured limit in
+ * the message. The HTTP decoder's own limits ({@code quarkus.http.limits.max-initial-line-length}
+ * and {@code max-header-size}) sit above Strata's ({@code strata.api.max-uri-length},
+ * {@code strata.api.max-header-size}), which are checked here; a request beyond the decoder's is
+ * answered by {@link DecoderFailureAnswers}.
  */
 @Singleton
 public class RequestHeadLimits {
