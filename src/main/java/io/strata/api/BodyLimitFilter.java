@@ -39,12 +39,16 @@ public class BodyLimitFilter {
         }
     }
 
+    /** Routing-context key set while a body without a declared length is read by the chunked body reader. */
+    private static final String CHUNKED = "strata.body.chunked";
+
     /** Seconds a client refused for overload is asked to wait: bodies in flight drain within a request's time. */
     static final String OVERLOADED_RETRY_AFTER = "1";
 
     private final long limit;
     private final Buffer tooLarge;
     private final Buffer overloaded;
+    private final Buffer malformedBody;
     private final BodyHandler chunkedBodies;
     private final BodiesInFlight bodies;
 
@@ -55,6 +59,8 @@ public class BodyLimitFilter {
         this.overloaded = Buffer.buffer(OpenAiErrors.body(new StrataException(503, "server_error", "overloaded", null,
                 "Strata is holding as many request bodies as it may (strata.api.max-bodies-in-flight); retry shortly.",
                 java.util.Map.of())));
+        this.malformedBody = Buffer.buffer(OpenAiErrors.body(StrataException.invalidRequest("invalid_request", null,
+                "The chunked request body could not be read (malformed chunk size or framing).")));
         this.chunkedBodies = BodyHandler.create(false).setBodyLimit(limit).setHandleFileUploads(false);
     }
 
@@ -79,6 +85,7 @@ public class BodyLimitFilter {
             }
             if (unknownLength) {
                 // No declared length: read the body here, failing with 413 the moment it crosses the limit.
+                context.put(CHUNKED, Boolean.TRUE);
                 chunkedBodies.handle(context);
                 return;
             }
@@ -91,6 +98,14 @@ public class BodyLimitFilter {
                     || context.failure() instanceof io.netty.handler.codec.http.multipart.HttpPostRequestDecoder.TooLongFormFieldException;
             if (tooLarge && !context.response().headWritten()) {
                 refuse(context, 413, this.tooLarge, null);
+            } else if (malformedChunks(context)) {
+                // The decoder closes the connection right after this handler returns, dropping what is not
+                // flushed yet (Vert.x flushes at the end of a read): answer now and flush.
+                context.response().setStatusCode(400).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+                        .end(malformedBody.copy());
+                if (context.request().connection() instanceof io.vertx.core.net.impl.ConnectionBase connection) {
+                    connection.flush();
+                }
             } else {
                 context.next();
             }
@@ -122,6 +137,18 @@ public class BodyLimitFilter {
         request.endHandler(ended -> request.connection().close());
         long timer = context.vertx().setTimer(LINGER_MILLIS, id -> request.connection().close());
         request.connection().closeHandler(closed -> context.vertx().cancelTimer(timer));
+    }
+
+    /**
+     * A chunked body the HTTP decoder could not read (a chunk size that is not hex or overflows, a chunk
+     * line too long): the reader fails the route with the decoder's own exception.
+     */
+    private static boolean malformedChunks(RoutingContext context) {
+        Throwable failure = context.failure();
+        return Boolean.TRUE.equals(context.get(CHUNKED)) && !context.response().headWritten() && failure != null
+                && !(failure instanceof io.vertx.core.http.HttpClosedException)
+                && (failure instanceof NumberFormatException || failure instanceof io.netty.handler.codec.DecoderException
+                        || failure instanceof io.netty.handler.codec.TooLongFrameException);
     }
 
     private static long declaredLength(String value) {

@@ -14,8 +14,9 @@ import io.strata.testing.RawHttp;
 import io.strata.testing.StrataTest;
 
 /**
- * Errors of the request line and headers carry the OpenAI error body. (A malformed chunk size is
- * still answered by closing the connection: the decoder's failure closes it before any handler can answer.)
+ * Errors of the request line and headers carry the OpenAI error body: those Strata checks (below the
+ * decoder's limits) and those the HTTP decoder itself meets (beyond its limits, or a request it cannot
+ * parse), on a connection's first request and on a kept-alive one.
  */
 @QuarkusTest
 class HttpLayerErrorsTest extends StrataTest {
@@ -39,6 +40,48 @@ class HttpLayerErrorsTest extends StrataTest {
         String answer = send("GET /v1/files/" + "f".repeat(6_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
         assertTrue(answer.startsWith("HTTP/1.1 414"), answer);
         assertTrue(answer.contains("\"code\":\"uri_too_long\""), answer);
+        assertEquals(0, Provider.calls());
+    }
+
+    @Test
+    void aRequestLineBeyondTheDecodersLimitIs414WithAnErrorBody() throws Exception {
+        String answer = send("GET /v1/files/" + "f".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1.0 414"), answer); // the decoder stops before it reads the version
+        assertTrue(answer.contains("\"code\":\"uri_too_long\""), answer);
+        assertTrue(answer.contains("application/json"), answer);
+    }
+
+    @Test
+    void headersBeyondTheDecodersLimitAre431WithAnErrorBody() throws Exception {
+        String answer = send("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(60_000) + "\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1.1 431"), answer);
+        assertTrue(answer.contains("\"code\":\"request_header_fields_too_large\""), answer);
+    }
+
+    @Test
+    void aRequestTheDecoderCannotParseIs400WithAnErrorBody() throws Exception {
+        String answer = send("NONSENSE\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1."), answer);
+        assertTrue(answer.contains(" 400 "), answer);
+        assertTrue(answer.contains("\"code\":\"invalid_request\""), answer);
+        assertEquals(0, Provider.calls());
+    }
+
+    @Test
+    void aKeptAliveConnectionsUndecodableRequestGetsTheErrorBodyToo() throws Exception {
+        String answer = send("GET /v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                + "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(60_000) + "\r\n\r\n");
+        int second = answer.indexOf("HTTP/1.1 431");
+        assertTrue(second > 0, answer);
+        assertTrue(answer.substring(second).contains("\"code\":\"request_header_fields_too_large\""), answer);
+    }
+
+    @Test
+    void aMalformedChunkSizeIs400WithAnErrorBody() throws Exception {
+        String answer = send("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
+        assertTrue(answer.contains("\"code\":\"invalid_request\""), answer);
         assertEquals(0, Provider.calls());
     }
 }
