@@ -33,8 +33,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * Two packaged Strata instances on a real Redis Cluster (three masters, three replicas): L1 hits
  * across instances, one provider call for identical requests spread over both, the shared budget
- * enforced exactly, stats and invalidation over every master, and a master killed under load
- * costing only its own slots.
+ * enforced exactly, stats and invalidation over every master, refresh-ahead landing where both
+ * instances read it, and a master killed under load costing only its own slots.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisClusterIT {
@@ -57,7 +57,10 @@ class RedisClusterIT {
         config.remove("strata.test.redis-url");
         config.put("quarkus.redis.hosts", cluster.hosts());
         config.put("quarkus.redis.client-type", "cluster");
-        config.put("strata.cache.refresh-ahead.enabled", "false");
+        // Refresh-ahead on: only entries near the end of a short X-Cache-TTL qualify, so the other tests see none.
+        config.put("strata.cache.refresh-ahead.enabled", "true");
+        config.put("strata.cache.refresh-ahead.min-hits", "3");
+        config.put("strata.cache.refresh-ahead.remaining-ratio", "0.6");
         config.put("strata.api.admin-token", "adm-it");
         config.put("strata.upstream.budget.requests-per-minute", Integer.toString(BUDGET));
         // A loaded build machine can answer later than the 50 ms default, and a late answer lets the
@@ -172,6 +175,42 @@ class RedisClusterIT {
 
     @Test
     @Order(5)
+    void aPopularEntryRefreshedByOneInstanceIsTheOthersNextHit() throws Exception {
+        String body = chat("refresh " + UUID.randomUUID());
+        long missAt = System.nanoTime();
+        HttpResponse<String> miss = post(first, body, Map.of("X-Cache-TTL", "5")).get();
+        assertEquals("MISS", status(miss));
+        String key = miss.headers().firstValue("X-Cache-Key").orElseThrow();
+        awaitInL1(key);
+        String original = new JsonObject(miss.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+                .getString("content");
+        Thread.sleep(2_200); // less than 60 % of the 5 s TTL left
+        for (int i = 0; i < 3; i++) {
+            assertEquals("HIT-L1", status(post(second, body).get()));
+        }
+        String refreshed = null;
+        for (int attempt = 0; attempt < 100 && refreshed == null; attempt++) {
+            HttpResponse<String> hit = post(first, body).get();
+            String content = new JsonObject(hit.body()).getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+                    .getString("content");
+            if (!content.equals(original)) {
+                assertEquals("HIT-L1", status(hit), "the refreshed entry, from the master holding its slot");
+                refreshed = content;
+            } else {
+                Thread.sleep(30);
+            }
+        }
+        assertTrue(refreshed != null, "the entry refreshed by the second instance reached the first through the cluster");
+        assertEquals(2, Provider.calls(), "the miss and one background refresh");
+        long expiredAt = missAt + 5_500_000_000L; // the first entry would have expired by now
+        Thread.sleep(Math.max(0, (expiredAt - System.nanoTime()) / 1_000_000));
+        HttpResponse<String> later = post(second, body).get();
+        assertTrue(status(later).startsWith("HIT"), "the refreshed entry outlives the first one's TTL: " + status(later));
+        assertEquals(2, Provider.calls());
+    }
+
+    @Test
+    @Order(6)
     void aMasterKilledUnderLoadFailsNoRequestAndCostsOnlyItsSlots() throws Exception {
         List<String> hot = new ArrayList<>();
         for (int i = 0; i < 60; i++) {
