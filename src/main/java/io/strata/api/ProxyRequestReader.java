@@ -82,8 +82,10 @@ public class ProxyRequestReader {
         } catch (StrataException invalid) {
             throw new Refused(context, invalid);
         }
-        return new ProxyRequest(endpoint, request.method(), endpoint.path(), request.headers(), body, json, client, directives,
-                bodyUser != null ? context.withUser(bodyUser) : context);
+        // The query goes upstream (Azure OpenAI needs its ?api-version=) and into the key.
+        String query = request.query();
+        return new ProxyRequest(endpoint, request.method(), query == null ? endpoint.path() : endpoint.path() + "?" + query,
+                request.headers(), body, json, client, directives, bodyUser != null ? context.withUser(bodyUser) : context);
     }
 
     /**

@@ -45,6 +45,15 @@ public class CacheKeyFactory {
      * @param body      the parsed request body, or null for bodiless requests
      */
     public CacheKey key(String scope, String namespace, String endpoint, JsonNode body) {
+        return key(scope, namespace, endpoint, body, null);
+    }
+
+    /**
+     * As {@link #key(String, String, String, JsonNode)}, with the request's query string (Azure
+     * OpenAI's {@code api-version}): a request with one never shares an entry with one without it or
+     * with another query. Requests without a query keep the keys they always had.
+     */
+    public CacheKey key(String scope, String namespace, String endpoint, JsonNode body, String query) {
         MessageDigest sha = DIGESTS.get();
         update(sha, KEY_SCHEMA_VERSION);
         update(sha, scope);
@@ -54,6 +63,9 @@ public class CacheKeyFactory {
             CanonicalSink sink = SINKS.get().reset();
             canonical.write(endpoint, body, sink);
             sink.digestInto(sha);
+        }
+        if (query != null) {
+            update(sha, "?" + query);
         }
         return new CacheKey(HEX.formatHex(sha.digest()), scope, namespace, endpoint); // digest() also resets it for reuse
     }

@@ -64,7 +64,8 @@ public class ProxyPipeline {
             return uncached.passThrough(request);
         }
         CacheDirectives directives = request.directives();
-        CacheKey key = keys.key(request.client().scope(), directives.namespace(), request.endpoint().id(), request.body());
+        CacheKey key = keys.key(request.client().scope(), directives.namespace(), request.endpoint().id(), request.body(),
+                request.query());
         if (directives.noStore() || !request.endpoint().cacheable(request.body())) {
             return directives.onlyIfCached() ? Uni.createFrom().item(notCached(request, key)) : uncached.direct(request, key);
         }
@@ -89,9 +90,12 @@ public class ProxyPipeline {
         });
     }
 
-    /** The request as the semantic layer sees it (null when it takes no part); made only once the fast layers missed. */
+    /**
+     * The request as the semantic layer sees it (null when it takes no part); made only once the fast layers missed.
+     * A request with a query string (Azure's api-version) takes no part: its candidates would have to share it.
+     */
     private SemanticProbe probe(ProxyRequest request, CacheKey key) {
-        return semantic.enabled()
+        return semantic.enabled() && request.query() == null
                 ? semantic.probe(key, request.body(), request.directives().semantic(),
                         new EmbeddingCaller(key.scope(), request.headers()), request.context().sessionId(), request.context().userId())
                 : null;

@@ -17,6 +17,12 @@ import io.vertx.core.http.HttpMethod;
 public record ProxyRequest(Endpoint endpoint, HttpMethod method, String path, MultiMap headers, byte[] rawBody, JsonNode body,
         ClientIdentity client, CacheDirectives directives, RequestContext context) {
 
+    /** The query string of the request (without its '?'), or null when it has none. */
+    public String query() {
+        int mark = path.indexOf('?');
+        return mark < 0 ? null : path.substring(mark + 1);
+    }
+
     /** Whether the client asked for server-sent events. */
     public boolean clientStreams() {
         return endpoint.streams() && body != null && body.path("stream").asBoolean(false);
