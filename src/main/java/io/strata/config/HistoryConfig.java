@@ -27,6 +27,14 @@ public interface HistoryConfig {
     @WithDefault("256")
     int maxIdLength();
 
+    /**
+     * {@code inline}: every record holds its response bytes. {@code reference}: an unsealed record
+     * holds the SHA-256 of its response, stored once per scope and content in
+     * {@code strata_history_content}, so the hits of one cached answer do not copy it again.
+     */
+    @WithDefault("reference")
+    ResponseStorage responseStorage();
+
     Writer writer();
 
     Redaction redaction();
@@ -39,6 +47,10 @@ public interface HistoryConfig {
 
     enum Mode {
         FULL, REDACTED, METADATA_ONLY, OFF
+    }
+
+    enum ResponseStorage {
+        INLINE, REFERENCE
     }
 
     /** The bounded queue and the batched writer that drains it. */

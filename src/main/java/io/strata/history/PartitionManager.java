@@ -4,6 +4,7 @@ import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -112,9 +113,18 @@ public class PartitionManager {
                                 .invoke(() -> LOG.infof("Dropped history partition %s (retention %d days)", name, config.retentionDays()))
                                 .replaceWithVoid());
                     }
-                    return drops;
+                    return drops.replaceWith(!expired.isEmpty());
                 })
-                .chain(() -> pool.preparedQuery("DELETE FROM strata_history_default WHERE ts < $1").execute(Tuple.of(cutoff)))
+                .chain(dropped -> pool.preparedQuery("DELETE FROM strata_history_default WHERE ts < $1").execute(Tuple.of(cutoff))
+                        .map(deleted -> dropped || deleted.rowCount() > 0))
+                // every record before the cutoff's month is gone now: so are the spans that ended before it, and the
+                // content only those records referenced
+                .chain(removed -> !removed
+                        ? Uni.createFrom().voidItem()
+                        : RecordDependents.afterRetention(pool, cutoff.withDayOfMonth(1).truncatedTo(ChronoUnit.DAYS))
+                                .invoke(swept -> LOG.infof("History retention: %d stored responses no record references removed",
+                                        swept))
+                                .replaceWithVoid())
                 .replaceWithVoid();
     }
 }

@@ -33,7 +33,8 @@ public class SchemaMigrator {
     /** The scripts, in the order they apply. Listed here rather than scanned so native needs no resource globbing. */
     static final List<String> SCRIPTS = List.of("V1__cache_entries.sql", "V2__cache_entry_usage.sql", "V3__cache_entry_events.sql",
             "V4__history.sql",
-            "V5__history_bodies.sql", "V6__history_partial_indexes.sql", "V7__invalidation_indexes.sql", "V8__semantic_entries.sql");
+            "V5__history_bodies.sql", "V6__history_partial_indexes.sql", "V7__invalidation_indexes.sql", "V8__semantic_entries.sql",
+            "V9__history_sessions.sql", "V10__history_content.sql");
 
     private static final long ADVISORY_LOCK = 0x5752415441L; // "STRATA": one instance migrates at a time
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(15);

@@ -46,7 +46,7 @@ class HistoryWriterTest {
         volatile boolean hang;
 
         FakeRepository() {
-            super(null, null, null);
+            super(null, null, null, null);
         }
 
         @Override
@@ -206,6 +206,10 @@ class HistoryWriterTest {
 
             public int maxIdLength() {
                 return 256;
+            }
+
+            public ResponseStorage responseStorage() {
+                return ResponseStorage.REFERENCE;
             }
 
             public Writer writer() {
