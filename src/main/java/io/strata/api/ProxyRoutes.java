@@ -41,10 +41,12 @@ public class ProxyRoutes {
     private final ExchangeRecorder recorder;
     private final CacheMetrics metrics;
     private final BodiesInFlight bodies;
+    private final ShutdownDrain drain;
 
     public ProxyRoutes(ProxyPipeline pipeline, ProxyRequestReader reader, SessionContinuation continuation, ExchangeRecorder recorder,
-            CacheMetrics metrics, BodiesInFlight bodies) {
+            CacheMetrics metrics, BodiesInFlight bodies, ShutdownDrain drain) {
         this.bodies = bodies;
+        this.drain = drain;
         this.pipeline = pipeline;
         this.reader = reader;
         this.continuation = continuation;
@@ -61,6 +63,11 @@ public class ProxyRoutes {
         router.routeWithRegex("/v1/(?!history(?:/|$)).*").order(ORDER + 1).handler(this::passThrough);
     }
 
+    /** True for the paths these routes answer: everything under /v1/ but the history API. */
+    static boolean handles(String path) {
+        return path != null && path.startsWith("/v1/") && !path.equals("/v1/history") && !path.startsWith("/v1/history/");
+    }
+
     private void cached(RoutingContext context, Endpoint endpoint) {
         withBody(context, body -> {
             ProxyRequest request;
@@ -72,6 +79,10 @@ public class ProxyRoutes {
                 return;
             } catch (StrataException unauthenticated) {
                 answerError(context, unauthenticated, null);
+                return;
+            }
+            if (ShutdownDrain.refuses(context)) {
+                refuseWhileDraining(context, endpoint, request, body);
                 return;
             }
             Uni<Answered> answered;
@@ -115,10 +126,22 @@ public class ProxyRoutes {
                 answerError(context, unauthenticated, null);
                 return;
             }
+            if (ShutdownDrain.refuses(context)) {
+                refuseWhileDraining(context, Endpoint.OTHER, request, body);
+                return;
+            }
             pipeline.passThrough(request).subscribe().with(
                     result -> answer(context, request, result),
                     failure -> answerError(context, asError(failure), request.requestId()));
         });
+    }
+
+    /** Arrived while the process drains: 503 shutting_down at once, recorded like any answer. */
+    private void refuseWhileDraining(RoutingContext context, Endpoint endpoint, ProxyRequest request, byte[] body) {
+        drain.refused();
+        StrataException shuttingDown = ShutdownDrain.shuttingDown();
+        recorder.recordRefused(endpoint, request.context(), body, request.body(), shuttingDown);
+        answerError(context, shuttingDown, request.requestId());
     }
 
     private void answer(RoutingContext context, ProxyRequest request, ProxyResult result) {

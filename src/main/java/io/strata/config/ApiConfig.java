@@ -54,8 +54,17 @@ public interface ApiConfig {
     java.time.Duration keepAliveTimeout();
 
     /**
-     * On SIGTERM, how long requests in flight may take to finish (new ones are refused meanwhile);
-     * their history records are written after them, within {@code strata.history.writer.shutdown-grace}.
+     * On SIGTERM, how long Strata goes on serving as usual with readiness DOWN (every answer closing
+     * its connection), so that a load balancer stops sending it requests before it refuses them.
+     * 0 outside Kubernetes; the chart sets a few seconds.
+     */
+    @WithDefault("0s")
+    java.time.Duration shutdownDelay();
+
+    /**
+     * After the shutdown delay, how long requests in flight may take to finish; requests arriving
+     * meanwhile are answered 503 {@code shutting_down} at once. Their history records are written
+     * after them, within {@code strata.history.writer.shutdown-grace}.
      */
     @WithDefault("15s")
     java.time.Duration shutdownGrace();

@@ -2,13 +2,17 @@ package io.strata.observability;
 
 import java.time.Duration;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
@@ -19,7 +23,9 @@ import io.vertx.mutiny.sqlclient.Pool;
 /**
  * Readiness: reports Redis, Postgres and the provider breaker. A cache layer that is down makes
  * requests slower, not failed, so it does not make the pod unready on its own; the pod is unready
- * only when nothing could answer: the provider's breaker is open and both layers are down.
+ * only when nothing could answer: the provider's breaker is open and both layers are down, or
+ * when the process is shutting down (from SIGTERM on, so that a Service stops routing here while
+ * the requests in flight finish).
  */
 @Readiness
 @ApplicationScoped
@@ -32,6 +38,7 @@ public class StrataReadinessCheck implements AsyncHealthCheck {
     private final Pool postgres;
     private final GuardedUpstream upstream;
     private final HistoryWriter history;
+    private volatile boolean shuttingDown;
 
     public StrataReadinessCheck(ReactiveRedisDataSource redis, Pool postgres, GuardedUpstream upstream, HistoryWriter history) {
         this.redis = redis;
@@ -40,8 +47,16 @@ public class StrataReadinessCheck implements AsyncHealthCheck {
         this.history = history;
     }
 
+    /** Quarkus' pre-shutdown notice: observed before the HTTP edge's drain, which blocks the shutdown thread. */
+    void onShutdown(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownDelayInitiatedEvent event) {
+        shuttingDown = true;
+    }
+
     @Override
     public Uni<HealthCheckResponse> call() {
+        if (shuttingDown) {
+            return Uni.createFrom().item(HealthCheckResponse.named("strata").withData("shutdown", "in progress").down().build());
+        }
         Uni<Boolean> redisUp = redis.execute("PING").map(ignored -> true)
                 .ifNoItem().after(PING_TIMEOUT).fail().onFailure().recoverWithItem(false);
         Uni<Boolean> postgresUp = postgres.query("SELECT 1").execute().map(ignored -> true)

@@ -85,6 +85,16 @@ final class StrataProcess implements AutoCloseable {
         }
     }
 
+    /** Sends SIGTERM (as Kubernetes does when it stops a pod) and returns at once. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to exit; false if it is still running after {@code millis}. */
+    boolean awaitExit(long millis) throws InterruptedException {
+        return process.waitFor(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

@@ -1,0 +1,272 @@
+package io.strata.api;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.strata.config.ApiConfig;
+import io.strata.core.OpenAiErrors;
+import io.strata.core.StrataException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * SIGTERM without a request cut. Quarkus' own graceful shutdown keeps serving every new request
+ * while it waits for the ones in flight, so under continuous load the wait ends when the count
+ * happens to touch zero, and the server then closes every connection, with requests in transit on
+ * them: resets. Here the shutdown is run from Quarkus' pre-shutdown notice
+ * ({@link ShutdownDelayInitiatedEvent}, fired on the shutdown thread before Quarkus waits for
+ * anything; {@code quarkus.shutdown.delay-enabled=true} makes it fire), in three steps:
+ * <ol>
+ * <li><b>Delay</b> ({@code strata.api.shutdown-delay}, 0 by default): readiness reports DOWN so a
+ * Service stops routing here; requests are served as usual, each answer with
+ * {@code Connection: close}, the connection closed after it, so kept-alive clients reconnect
+ * elsewhere.</li>
+ * <li><b>Drain</b> (at most {@code strata.api.shutdown-grace}): requests in flight finish (their answer
+ * closes its connection); a request arriving now is answered at once with 503
+ * {@code shutting_down}, {@code Retry-After: 1}, {@code Connection: close} (recorded, with its
+ * X-Request-Id, by the proxy routes; counted in {@code strata_http_shutdown_refused_total}), so
+ * the set in flight only shrinks.</li>
+ * <li><b>Quiet</b>: the drain ends once nothing is in flight and every connection still open has
+ * carried no request for {@link #QUIET}, so a request sent right after an answer on a kept-alive
+ * connection is still answered (503) rather than met by the close. Only then does Quarkus stop the
+ * server (connections still open are idle ones) and the history writer drain its queue.</li>
+ * </ol>
+ * HTTP/1 connections are tracked per connection (a volatile write per request, nothing registered
+ * per request while serving); HTTP/2 requests are counted one by one.
+ */
+@Singleton
+public class ShutdownDrain {
+
+    private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
+
+    /** First of all routes. */
+    private static final int ORDER = Integer.MIN_VALUE;
+    /** How long every connection must have been idle, with nothing in flight, before the server may close them. */
+    static final Duration QUIET = Duration.ofMillis(500);
+    private static final long POLL_MILLIS = 20;
+    private static final AttributeKey<Tracked> TRACKED = AttributeKey.valueOf("strata.connection.shutdown");
+    /** Routing-context key of a request that arrived while draining: it is refused. */
+    private static final String REFUSE = "strata.shutdown.refuse";
+
+    private enum Phase {
+        SERVING, CLOSING, DRAINING
+    }
+
+    /** An HTTP/1 connection and its latest request (written on its event loop, read by the drain). */
+    private static final class Tracked {
+        final Channel channel;
+        volatile RoutingContext latest;
+        /** The drain's own view (shutdown thread only): the latest request it saw, and when it last saw one or saw it in flight. */
+        RoutingContext seen;
+        long activeAt;
+
+        Tracked(Channel channel) {
+            this.channel = channel;
+        }
+    }
+
+    private final Duration delay;
+    private final Duration grace;
+    private final Set<Tracked> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger http2InFlight = new AtomicInteger();
+    private final Counter refused;
+    private final Buffer refusal;
+    private volatile Phase phase = Phase.SERVING;
+
+    public ShutdownDrain(ApiConfig config, MeterRegistry registry) {
+        this.delay = config.shutdownDelay();
+        this.grace = config.shutdownGrace();
+        this.refused = Counter.builder("strata.http.shutdown.refused")
+                .description("Requests answered 503 shutting_down because they arrived while the process was draining")
+                .register(registry);
+        this.refusal = Buffer.buffer(OpenAiErrors.body(shuttingDown()));
+    }
+
+    /** The answer to a request that arrives while draining: try another instance, in a second. */
+    static StrataException shuttingDown() {
+        return new StrataException(503, "server_error", "shutting_down", null,
+                "This Strata instance is shutting down; retry the request (another instance will answer).",
+                Map.of("Retry-After", "1", "x-should-retry", "true"));
+    }
+
+    void install(@Observes Router router) {
+        router.route().order(ORDER).handler(this::handle);
+    }
+
+    private void handle(RoutingContext context) {
+        HttpServerRequest request = context.request();
+        boolean http1 = request.version() != HttpVersion.HTTP_2;
+        if (http1 && request.connection() instanceof ConnectionBase base) {
+            Channel channel = base.channel();
+            Tracked tracked = channel.attr(TRACKED).get();
+            if (tracked == null) {
+                Tracked added = new Tracked(channel);
+                channel.attr(TRACKED).set(added);
+                connections.add(added);
+                channel.closeFuture().addListener(closed -> connections.remove(added));
+                tracked = added;
+            }
+            tracked.latest = context;
+        } else if (!http1) {
+            http2InFlight.incrementAndGet();
+            context.addEndHandler(ended -> http2InFlight.decrementAndGet());
+        }
+        Phase now = phase;
+        if (now == Phase.SERVING) {
+            context.next();
+            return;
+        }
+        if (http1) {
+            closeAfterAnswer(context);
+        }
+        if (now == Phase.DRAINING) {
+            context.put(REFUSE, Boolean.TRUE);
+            if (!ProxyRoutes.handles(request.path())) {
+                refuseHere(context);
+                return;
+            }
+        }
+        context.next();
+    }
+
+    /**
+     * True for a request that arrived while draining: the proxy routes answer it {@link #shuttingDown()}
+     * (recorded, with its X-Request-Id) once its body is read, and count it with {@link #refused()}.
+     */
+    static boolean refuses(RoutingContext context) {
+        return context.get(REFUSE) != null;
+    }
+
+    /** Counts one request refused because the process is draining. */
+    void refused() {
+        refused.increment();
+    }
+
+    /** A request outside the proxied API (history, admin, UI): refused here, after its body is read and dropped. */
+    private void refuseHere(RoutingContext context) {
+        refused();
+        HttpServerRequest request = context.request();
+        Runnable answer = () -> {
+            if (!context.response().ended() && !context.response().closed()) {
+                context.response().setStatusCode(503).putHeader("Content-Type", "application/json").putHeader("Retry-After", "1")
+                        .putHeader("x-should-retry", "true").end(refusal.copy());
+            }
+        };
+        if (request.isEnded()) {
+            answer.run();
+            return;
+        }
+        request.handler(dropped -> {
+        });
+        request.exceptionHandler(failed -> context.response().close());
+        request.endHandler(ended -> answer.run());
+        request.resume();
+    }
+
+    /** The answer carries {@code Connection: close} and the connection is closed once it is written. */
+    private static void closeAfterAnswer(RoutingContext context) {
+        context.addHeadersEndHandler(headers -> context.response().headers().set("Connection", "close"));
+        context.addEndHandler(ended -> context.request().connection().close());
+    }
+
+    /**
+     * Quarkus' pre-shutdown notice, on the shutdown thread (blocking it is the point: Quarkus stops the
+     * HTTP server only after this returns). Readiness has already turned DOWN ({@code StrataReadinessCheck}
+     * observes the notice first).
+     */
+    void onShutdown(@Observes ShutdownDelayInitiatedEvent event) {
+        long start = System.nanoTime();
+        phase = Phase.CLOSING;
+        closeAfterAnswersInFlight();
+        if (!delay.isZero()) {
+            LOG.infof("Shutdown: readiness DOWN, serving for %d ms more (strata.api.shutdown-delay), every answer closing its connection",
+                    delay.toMillis());
+            sleepMillis(delay.toMillis());
+        }
+        phase = Phase.DRAINING;
+        long drainStart = System.nanoTime();
+        double before = refused.count();
+        int inFlight = awaitQuiet(drainStart + grace.toNanos());
+        long millis = (System.nanoTime() - drainStart) / 1_000_000;
+        long refusedNow = (long) (refused.count() - before);
+        if (inFlight > 0) {
+            LOG.errorf("Shutdown grace (%d ms, strata.api.shutdown-grace) ran out with %d requests still in flight: they are cut",
+                    grace.toMillis(), inFlight);
+        }
+        LOG.infof(
+                "Shutdown drain done in %d ms (%d ms since the shutdown began): %d requests refused with 503 shutting_down, %d idle connections left",
+                millis, (System.nanoTime() - start) / 1_000_000, refusedNow, connections.size());
+    }
+
+    /** Requests being answered when the shutdown starts: their answer closes its connection (on the connection's event loop). */
+    private void closeAfterAnswersInFlight() {
+        for (Tracked tracked : connections) {
+            tracked.channel.eventLoop().execute(() -> {
+                RoutingContext latest = tracked.latest;
+                if (latest != null && !latest.response().headWritten() && !latest.response().ended() && !latest.response().closed()) {
+                    closeAfterAnswer(latest);
+                }
+            });
+        }
+    }
+
+    /**
+     * Waits until nothing is in flight and every connection still open has carried no request for
+     * {@link #QUIET} (a connection that got a closing answer is gone by then), or the deadline; returns
+     * how many requests were still in flight then. A client that keeps coming back on new connections
+     * (each answered 503 and closed) does not hold the process up.
+     */
+    private int awaitQuiet(long deadline) {
+        long quiet = QUIET.toNanos();
+        while (true) {
+            long now = System.nanoTime();
+            int busy = http2InFlight.get();
+            boolean settled = true;
+            for (Tracked tracked : connections) {
+                RoutingContext latest = tracked.latest;
+                boolean inFlight = latest != null && !latest.response().ended() && !latest.response().closed();
+                if (inFlight) {
+                    busy++;
+                }
+                if (inFlight || latest != tracked.seen) {
+                    tracked.seen = latest;
+                    tracked.activeAt = now;
+                }
+                if (now - tracked.activeAt < quiet) {
+                    settled = false;
+                }
+            }
+            if (busy == 0 && settled || now >= deadline || !sleepMillis(POLL_MILLIS)) {
+                return busy;
+            }
+        }
+    }
+
+    /** False if the shutdown thread was interrupted: it then goes on at once. */
+    private static boolean sleepMillis(long millis) {
+        try {
+            Thread.sleep(millis); // the shutdown thread, not an event loop
+            return true;
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
