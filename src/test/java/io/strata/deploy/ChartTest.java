@@ -45,11 +45,17 @@ class ChartTest {
             assertEquals("127.0.0.1", chart.get("ConfigMap").path("data").path("QUARKUS_HTTP_HOST").asText(),
                     "the API listens on loopback only");
             assertEquals(true, app.path("securityContext").path("readOnlyRootFilesystem").asBoolean());
+            assertTrue(chart.get("ConfigMap").path("data").path("STRATA_API_SHUTDOWN_DELAY").isMissingNode(),
+                    "a sidecar's application stops before it: no shutdown delay");
         } else {
             assertTrue(chart.container("containers", "strata").isPresent());
             assertTrue(strata.path("restartPolicy").isMissingNode(), "a plain container has no restartPolicy");
             assertTrue(chart.get("ConfigMap").path("data").path("QUARKUS_HTTP_HOST").isMissingNode());
+            assertEquals("5s", chart.get("ConfigMap").path("data").path("STRATA_API_SHUTDOWN_DELAY").asText(),
+                    "on SIGTERM, readiness DOWN and still serving while the Service stops routing to the pod");
         }
+        assertTrue(chart.podSpec().path("terminationGracePeriodSeconds").asInt() >= 5 + 15 + 20,
+                "the pod's grace covers the shutdown delay, the requests in flight and the history drain");
 
         assertEquals(9000, port(strata, "management"));
         assertEquals(8080, port(strata, "http"));
