@@ -9,7 +9,7 @@
 #   poison   one request in four carries what Postgres cannot store as it is
 #   bodies   20 concurrent 7.9 MB bodies (each under the 8 MB limit) against the 128 MB heap
 #   slow     200 idle connections, a body at 1 byte/s, headers trickled on a kept-alive connection
-#   sigterm  SIGTERM with 24 requests in flight against a 1.5 s provider
+#   sigterm  SIGTERM under load: misses waiting 1.5 s for the provider and hits, on kept-alive connections
 #
 # After each load phase, once the history queue is empty, the records of the phase's session are
 # counted in Postgres: every answer that carries an X-Request-Id must have its record, unless
@@ -28,6 +28,13 @@ PG_CONTROL_PORT="${PG_CONTROL_PORT:-18392}"
 # The read deadlines are shortened for the slow phase only so that it fits in the run; the
 # defaults (60 s, 60 s, 75 s) behave the same, later.
 SLOW_TIMEOUT_S="${FAULTS_SLOW_TIMEOUT_S:-10}"
+# The fault schedule of the kill and freeze phases scales with the phase so that it ends inside it:
+# Redis faulty from FAULT_S to 2 FAULT_S, Postgres from 2.5 FAULT_S to 3.5 FAULT_S (10 s each, 35 s
+# in all, in a 45 s phase), the load still running for the last (phase - 3.5 FAULT_S) seconds.
+FAULT_S=$(((SECONDS_PER_PHASE - 5) / 4))
+GAP_S=$((FAULT_S / 2))
+((FAULT_S >= 2)) || die "FAULTS_SECONDS must be at least 13"
+SCHEDULE_PID=""
 
 bench_init
 command -v python3 >/dev/null || die "python3 is required"
@@ -92,6 +99,10 @@ load_phase() {
     dropped_before="$(metric strata_history_dropped_total)"
     run_child "$RUN_DIR/load-$name.json" java -cp "$CLASSES" FaultLoad --url "http://127.0.0.1:$STRATA_PORT" --clients "$CLIENTS" \
         --seconds "$SECONDS_PER_PHASE" --session "$session" "$@"
+    if [[ -n "$SCHEDULE_PID" ]]; then # the phase's faults end in the phase: the schedule is over (it fits in it) before the next one
+        wait "$SCHEDULE_PID" 2>/dev/null || true
+        SCHEDULE_PID=""
+    fi
     await_queue_empty
     local load records dropped
     load="$(cat "$RUN_DIR/load-$name.json")"
@@ -107,19 +118,21 @@ load_phase() {
 
 strata_through_proxies
 
-# kill: Redis, then Postgres, down for 10 s each
-( sleep 10; fault "$REDIS_CONTROL_PORT" down redis; sleep 10; fault "$REDIS_CONTROL_PORT" up redis
-  sleep 5; fault "$PG_CONTROL_PORT" down postgres; sleep 10; fault "$PG_CONTROL_PORT" up postgres ) &
-PIDS+=("$!")
+# kill: Redis, then Postgres, down for FAULT_S each (10 s in a 45 s phase)
+( sleep "$FAULT_S"; fault "$REDIS_CONTROL_PORT" down redis; sleep "$FAULT_S"; fault "$REDIS_CONTROL_PORT" up redis
+  sleep "$GAP_S"; fault "$PG_CONTROL_PORT" down postgres; sleep "$FAULT_S"; fault "$PG_CONTROL_PORT" up postgres ) &
+SCHEDULE_PID=$!
+PIDS+=("$SCHEDULE_PID")
 load_phase kill
 
-# freeze: Redis, then Postgres, frozen for 10 s each
+# freeze: Redis, then Postgres, frozen for FAULT_S each
 # 1 s after the thaw, the single-flight locks in Redis: at most one per request in flight (24), not
 # the thousands of orphans a freeze used to leave (each holding a later miss on its key for the lock's TTL)
-( sleep 10; fault "$REDIS_CONTROL_PORT" freeze redis; sleep 10; fault "$REDIS_CONTROL_PORT" thaw redis
+( sleep "$FAULT_S"; fault "$REDIS_CONTROL_PORT" freeze redis; sleep "$FAULT_S"; fault "$REDIS_CONTROL_PORT" thaw redis
   sleep 1; redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern 'strata:lock:*' | wc -l | tr -d ' ' >"$RUN_DIR/locks-after-thaw.txt"
-  sleep 4; fault "$PG_CONTROL_PORT" freeze postgres; sleep 10; fault "$PG_CONTROL_PORT" thaw postgres ) &
-PIDS+=("$!")
+  sleep $((GAP_S > 1 ? GAP_S - 1 : 0)); fault "$PG_CONTROL_PORT" freeze postgres; sleep "$FAULT_S"; fault "$PG_CONTROL_PORT" thaw postgres ) &
+SCHEDULE_PID=$!
+PIDS+=("$SCHEDULE_PID")
 load_phase freeze
 
 ORPHAN_LOCKS="$(cat "$RUN_DIR/locks-after-thaw.txt" 2>/dev/null || echo null)"
@@ -185,31 +198,40 @@ PY
 )"
 log "slow: $SLOW"
 
-# sigterm: 24 requests in flight against a 1.5 s provider, SIGTERM after 8 s
+# sigterm: continuous load across SIGTERM, with prompts no earlier phase cached: the first request of
+# each prompt a miss that waits 1.5 s for the stub, its repeats hits (or coalesced on the miss), so
+# misses are in flight and hits arrive back to back when the signal comes, 8 s into the load.
+# Clients stop at their first refusal (503 shutting_down, or no connection), as they would move to
+# another instance; an I/O error (a reset, a connection closed under a request) is a failure.
 SESSION="fault-sigterm-$TS"
 java -cp "$CLASSES" FaultLoad --url "http://127.0.0.1:$STRATA_PORT" --clients "$CLIENTS" --seconds 30 --session "$SESSION" \
-    --latency-ms 1500 --stop-on-refusal >"$RUN_DIR/load-sigterm.json" &
+    --prompt-prefix "sigterm $TS $$ prompt" --prompts 400 --latency-ms 1500 --stop-on-refusal >"$RUN_DIR/load-sigterm.json" &
 LOAD_PID=$!
 PIDS+=("$LOAD_PID")
 sleep 8
-log "SIGTERM with requests in flight"
+log "SIGTERM under load"
+SIGTERM_AT=$(date +%s%N)
 kill -TERM "$STRATA_PID"
 wait "$STRATA_PID" 2>/dev/null || true
+EXIT_MS=$((($(date +%s%N) - SIGTERM_AT) / 1000000))
 wait "$LOAD_PID" || true
 SIGTERM_LOAD="$(cat "$RUN_DIR/load-sigterm.json")"
 SIGTERM_RECORDS="$(records_of "$SESSION")"
-SHUTDOWN_LOG="$(grep -E 'History (queue drained|shutdown grace)' "$RUN_DIR/strata.log" | tail -1 | cut -c1-240)"
-log "sigterm: $SIGTERM_LOAD, records $SIGTERM_RECORDS, log: $SHUTDOWN_LOG"
+SHUTDOWN_LOG="$(grep -E 'Shutdown drain done|Shutdown grace' "$RUN_DIR/strata.log" | tail -1 | sed 's/^.*(Shutdown thread) //' | cut -c1-240)"
+HISTORY_LOG="$(grep -E 'History (queue drained|shutdown grace)' "$RUN_DIR/strata.log" | tail -1 | sed 's/^.*(Shutdown thread) //' | cut -c1-240)"
+log "sigterm: $SIGTERM_LOAD, records $SIGTERM_RECORDS, exit after $EXIT_MS ms, log: $SHUTDOWN_LOG / $HISTORY_LOG"
 
 OUT="$RESULTS_DIR/faults-$TS.json"
 jq -n --argjson machine "$(machine_json)" --argjson phases "$PHASES" --argjson orphans "$ORPHAN_LOCKS" \
     --argjson bodies "$BODIES" --argjson alive "$ALIVE" --argjson slow "$SLOW" \
     --argjson sigterm "$SIGTERM_LOAD" --argjson records "$SIGTERM_RECORDS" --arg shutdown "$SHUTDOWN_LOG" \
+    --arg history "$HISTORY_LOG" --argjson exit_ms "$EXIT_MS" \
     --argjson clients "$CLIENTS" --argjson seconds "$SECONDS_PER_PHASE" --arg jvm "$STRATA_JAVA_OPTS" \
     '{machine: $machine, clients: $clients, seconds_per_phase: $seconds, jvm: $jvm, phases: $phases,
       locks_1s_after_redis_thaw: $orphans, bodies: {statuses: $bodies, strata_alive: $alive}, slow: $slow,
-      sigterm: {load: $sigterm, records: $records, shutdown_log: $shutdown,
-                failed_requests: $sigterm.io_errors, lost_uncounted_records: ($sigterm.answered_with_id - $records)}}' >"$OUT"
+      sigterm: {load: $sigterm, records: $records, shutdown_log: $shutdown, history_log: $history, exit_ms: $exit_ms,
+                failed_requests: ($sigterm.io_errors + ([$sigterm.statuses | to_entries[] | select((.key | tonumber) >= 500) | .value] | add // 0)),
+                lost_uncounted_records: ($sigterm.answered_with_id - $records)}}' >"$OUT"
 log "results: $OUT"
 jq -c '{phases: [.phases[] | {phase, failed_requests, lost_uncounted_records}], locks_1s_after_redis_thaw, bodies, slow,
-        sigterm: {failed_requests: .sigterm.failed_requests, lost_uncounted_records: .sigterm.lost_uncounted_records}}' "$OUT"
+        sigterm: {failed_requests: .sigterm.failed_requests, lost_uncounted_records: .sigterm.lost_uncounted_records, exit_ms: .sigterm.exit_ms}}' "$OUT"

@@ -15,15 +15,18 @@ import java.util.concurrent.atomic.LongAdder;
  * The load of Strata's fault runs, JDK only: {@code clients} loops posting chat requests for
  * {@code seconds} (or until the server is gone), every request in session {@code session}, and
  * prints one JSON line: requests sent, answers by status, answers that carry an X-Request-Id
- * (each must have its history record), I/O errors (a request in flight lost), refusals (no
- * connection, or the server's 503 without a request id while it shuts down).
+ * (each must have its history record), I/O errors (a request lost: a reset, a connection closed
+ * under it, a timeout: failures), refusals (no connection, or a 503 {@code shutting_down}, which
+ * tells the client to go to another instance: not failures; the latter has its X-Request-Id and
+ * record).
  *
  * <pre>
  * java bench/faults/FaultLoad.java --url http://127.0.0.1:18180 --clients 24 --seconds 45 --session s1 [--prompts 200]
- *     [--poison] [--latency-ms 0] [--stop-on-refusal]
+ *     [--prompt-prefix "fault run prompt"] [--poison] [--latency-ms 0] [--stop-on-refusal]
  * </pre>
  *
- * Prompts are drawn from a pool of {@code prompts} texts, so the load mixes misses and hits.
+ * Prompts are drawn from a pool of {@code prompts} texts, so the load mixes misses and hits; a
+ * prefix of its own gives a pool no earlier run has cached.
  * With --poison, one request in four carries an input Postgres cannot store as it is (a NUL, a lone
  * surrogate, a 3,000-character user, numbers out of range, an overlong UTF-8 sequence).
  */
@@ -46,6 +49,7 @@ public final class FaultLoad {
         int seconds = 45;
         int prompts = 200;
         String session = "fault-run";
+        String prefix = "fault run prompt";
         boolean poison = false;
         boolean stopOnRefusal = false;
         long latencyMs = -1;
@@ -56,6 +60,7 @@ public final class FaultLoad {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--prompts" -> prompts = Integer.parseInt(args[++i]);
                 case "--session" -> session = args[++i];
+                case "--prompt-prefix" -> prefix = args[++i];
                 case "--poison" -> poison = true;
                 case "--stop-on-refusal" -> stopOnRefusal = true;
                 case "--latency-ms" -> latencyMs = Long.parseLong(args[++i]);
@@ -69,12 +74,14 @@ public final class FaultLoad {
         LongAdder withId = new LongAdder();
         LongAdder ioErrors = new LongAdder();
         LongAdder refused = new LongAdder();
+        LongAdder shuttingDown = new LongAdder();
         LongAdder poisonSent = new LongAdder();
         AtomicLong maxMillis = new AtomicLong();
         Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
         Map<String, LongAdder> errors = new ConcurrentHashMap<>();
         Thread[] threads = new Thread[clients];
         final String s = session;
+        final String promptPrefix = prefix;
         final int pool = prompts;
         final boolean withPoison = poison;
         final boolean stop = stopOnRefusal;
@@ -86,7 +93,7 @@ public final class FaultLoad {
                 long n = 0;
                 while (System.nanoTime() < deadline) {
                     n++;
-                    String prompt = "fault run prompt " + random.nextInt(pool);
+                    String prompt = promptPrefix + " " + random.nextInt(pool);
                     boolean isPoison = withPoison && n % 4 == 0;
                     String body = isPoison ? String.format(POISON[(int) ((n / 4 + client) % POISON.length)], prompt + " " + client + "-" + n)
                             : "{\"model\":\"gpt-bench\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
@@ -105,7 +112,20 @@ public final class FaultLoad {
                         HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
                         maxMillis.accumulateAndGet((System.nanoTime() - start) / 1_000_000, Math::max);
                         boolean ours = response.headers().firstValue("X-Request-Id").isPresent();
-                        if (ours) {
+                        if (response.statusCode() == 503 && new String(response.body(), java.nio.charset.StandardCharsets.UTF_8)
+                                .contains("\"shutting_down\"")) {
+                            // the instance is draining and sends the client elsewhere: a refusal, recorded like any answer
+                            refused.increment();
+                            shuttingDown.increment();
+                            if (ours) {
+                                withId.increment();
+                            }
+                            errors.computeIfAbsent("503 shutting_down" + (ours ? "" : " without X-Request-Id"), k -> new LongAdder())
+                                    .increment();
+                            if (stop) {
+                                return;
+                            }
+                        } else if (ours) {
                             withId.increment();
                             statuses.computeIfAbsent(response.statusCode(), k -> new LongAdder()).increment();
                         } else {
@@ -139,6 +159,7 @@ public final class FaultLoad {
         StringBuilder json = new StringBuilder("{\"session\":\"").append(session).append("\",\"requests\":").append(sent.sum())
                 .append(",\"poison\":").append(poisonSent.sum()).append(",\"answered_with_id\":").append(withId.sum())
                 .append(",\"io_errors\":").append(ioErrors.sum()).append(",\"refused\":").append(refused.sum())
+                .append(",\"shutting_down\":").append(shuttingDown.sum())
                 .append(",\"slowest_ms\":").append(maxMillis.get()).append(",\"statuses\":{");
         String sep = "";
         for (Map.Entry<Integer, LongAdder> entry : new TreeMap<>(statuses).entrySet()) {
