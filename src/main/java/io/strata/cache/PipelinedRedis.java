@@ -3,6 +3,7 @@ package io.strata.cache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
@@ -42,7 +43,12 @@ import io.vertx.redis.client.Response;
 @Singleton
 public class PipelinedRedis {
 
+    /** Pool names of the per-loop clients (strata-loop-1, ...); the default client keeps Quarkus' name. */
+    static final String LOOP_CLIENT_PREFIX = "strata-loop-";
+    private static final String MAINTENANCE_CLIENT = "strata-maintenance";
+
     private final Redis pooled;
+    private final AtomicInteger loopClients = new AtomicInteger();
     private final List<Redis> perLoopClients = new CopyOnWriteArrayList<>();
     private final EventLoopConnections<RedisConnection> connections;
     private final ThreadLocal<Batch> batches = ThreadLocal.withInitial(Batch::new);
@@ -55,13 +61,15 @@ public class PipelinedRedis {
         RedisConfig config = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigMapping(RedisConfig.class);
         this.cluster = config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME).clientType() == RedisClientType.CLUSTER;
         ThreadLocal<Redis> loopClient = ThreadLocal.withInitial(() -> {
-            Redis client = VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
+            // A pool name of its own per loop: the pool's gauges (redis_pool_*{pool_name}) are
+            // registered by name, and a second pool under the default client's name is a duplicate.
+            Redis client = VertxRedisClientFactory.create(LOOP_CLIENT_PREFIX + loopClients.incrementAndGet(), vertx,
                     config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies);
             perLoopClients.add(client);
             return client;
         });
         this.maintenance = cluster
-                ? VertxRedisClientFactory.create(RedisConfig.DEFAULT_CLIENT_NAME, vertx,
+                ? VertxRedisClientFactory.create(MAINTENANCE_CLIENT, vertx,
                         config.clients().get(RedisConfig.DEFAULT_CLIENT_NAME), tls, proxies)
                 : null;
         this.connections = new EventLoopConnections<>(() -> loopClient.get().connect(), (connection, broken) -> {

@@ -1,13 +1,9 @@
 package io.strata.cache;
 
 import java.util.List;
-import java.util.stream.Collectors;
 
 import jakarta.inject.Singleton;
 
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
-import io.quarkus.redis.datasource.keys.KeyScanArgs;
-import io.quarkus.redis.datasource.keys.ReactiveKeyCommands;
 import io.smallrye.mutiny.Uni;
 import io.strata.config.CacheConfig;
 import io.strata.core.VertxFutures;
@@ -17,23 +13,20 @@ import io.vertx.redis.client.Request;
 
 /**
  * L1: entries in Redis under {@code <prefix><key>}, expiring with Redis' own TTL. Lookups and
- * writes go through the pipelined per-event-loop connections; maintenance (stats, bulk deletes)
- * through the pooled data source.
+ * writes go through the pipelined per-event-loop connections, and so do maintenance commands
+ * (stats, bulk deletes). No Redis data source: with one injected anywhere Quarkus creates its
+ * default client twice at start (the second, discarded, registers the pool's gauges again).
  */
 @Singleton
 public class RedisLayer {
 
     private final PipelinedRedis pipelined;
-    private final ReactiveKeyCommands<String> keys;
-    private final ReactiveRedisDataSource redis;
     private final String prefix;
     private final long maxTtlMillis;
     private final long maxEntryBytes;
 
-    public RedisLayer(PipelinedRedis pipelined, ReactiveRedisDataSource redis, CacheConfig config) {
+    public RedisLayer(PipelinedRedis pipelined, CacheConfig config) {
         this.pipelined = pipelined;
-        this.redis = redis;
-        this.keys = redis.key();
         this.prefix = config.l1().keyPrefix();
         this.maxTtlMillis = config.l1().maxTtl().toMillis();
         this.maxEntryBytes = config.l1().maxEntrySize().asLongValue();
@@ -62,11 +55,20 @@ public class RedisLayer {
     public Uni<LayerStats> stats(int maxScanned) {
         Uni<Long> entries = pipelined.cluster()
                 ? clusterEntries(maxScanned)
-                : keys.scan(new KeyScanArgs().match(prefix + "*").count(1000))
-                        .toMulti().select().first(maxScanned).collect().with(Collectors.counting());
+                : scanEntries("0", 0, maxScanned);
         return entries.chain(count -> pipelined.onEveryMaster(Request.cmd(Command.INFO).arg("memory"))
                 .map(infos -> new LayerStats(Layer.L1.tag(), true, count,
                         infos.stream().mapToLong(info -> Math.max(0, usedMemory(info.toString()))).sum(), true)));
+    }
+
+    /** Follows a SCAN cursor over the prefix until it ends or {@code maxScanned} keys were seen. */
+    private Uni<Long> scanEntries(String cursor, long seen, int maxScanned) {
+        return pipelined.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(prefix + "*").arg("COUNT").arg(1000))
+                .chain(page -> {
+                    long total = Math.min(maxScanned, seen + page.get(1).size());
+                    String next = page.get(0).toString();
+                    return "0".equals(next) || total >= maxScanned ? Uni.createFrom().item(total) : scanEntries(next, total, maxScanned);
+                });
     }
 
     /**

@@ -11,14 +11,17 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.smallrye.faulttolerance.api.CircuitBreakerState;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
+import io.strata.core.VertxFutures;
 import io.strata.history.HistoryWriter;
 import io.strata.upstream.GuardedUpstream;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 
 /**
  * Readiness: reports Redis, Postgres and the provider breaker. A cache layer that is down makes
@@ -34,13 +37,14 @@ public class StrataReadinessCheck implements AsyncHealthCheck {
     private static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
     private static final double STALLED_AFTER_SECONDS = 10;
 
-    private final ReactiveRedisDataSource redis;
+    /** Quarkus' default client, not a data source (see {@link io.strata.cache.RedisLayer}). */
+    private final Redis redis;
     private final Pool postgres;
     private final GuardedUpstream upstream;
     private final HistoryWriter history;
     private volatile boolean shuttingDown;
 
-    public StrataReadinessCheck(ReactiveRedisDataSource redis, Pool postgres, GuardedUpstream upstream, HistoryWriter history) {
+    public StrataReadinessCheck(Redis redis, Pool postgres, GuardedUpstream upstream, HistoryWriter history) {
         this.redis = redis;
         this.postgres = postgres;
         this.upstream = upstream;
@@ -57,7 +61,7 @@ public class StrataReadinessCheck implements AsyncHealthCheck {
         if (shuttingDown) {
             return Uni.createFrom().item(HealthCheckResponse.named("strata").withData("shutdown", "in progress").down().build());
         }
-        Uni<Boolean> redisUp = redis.execute("PING").map(ignored -> true)
+        Uni<Boolean> redisUp = VertxFutures.uni(() -> redis.send(Request.cmd(Command.PING))).map(ignored -> true)
                 .ifNoItem().after(PING_TIMEOUT).fail().onFailure().recoverWithItem(false);
         Uni<Boolean> postgresUp = postgres.query("SELECT 1").execute().map(ignored -> true)
                 .ifNoItem().after(PING_TIMEOUT).fail().onFailure().recoverWithItem(false);

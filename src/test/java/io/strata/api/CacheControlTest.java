@@ -11,11 +11,11 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.strata.testing.Provider;
 import io.strata.testing.StrataTest;
+import io.strata.testing.TestRedis;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -24,7 +24,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 class CacheControlTest extends StrataTest {
 
     @Inject
-    RedisDataSource redis;
+    TestRedis redis;
 
     @Inject
     Pool postgres;
@@ -55,7 +55,7 @@ class CacheControlTest extends StrataTest {
         assertEquals("BYPASS", status(bypass));
         String key = bypass.header("X-Cache-Key");
         Thread.sleep(500); // a write-back, if one were made, lands well within this
-        assertFalse(redis.key().exists("strata:v1:" + key));
+        assertFalse(redis.exists("strata:v1:" + key));
         assertEquals(0, rows(key));
         assertEquals("MISS", status(chat(body)), "nothing was stored");
         assertEquals(2, Provider.calls());

@@ -15,11 +15,11 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.strata.testing.Provider;
 import io.strata.testing.StrataTest;
+import io.strata.testing.TestRedis;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -28,7 +28,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 class CacheFlowTest extends StrataTest {
 
     @Inject
-    RedisDataSource redis;
+    TestRedis redis;
 
     @Inject
     Pool postgres;
@@ -99,7 +99,7 @@ class CacheFlowTest extends StrataTest {
         String body = chatBody(uniquePrompt());
         String key = chat(body).header("X-Cache-Key");
         awaitInL1(key);
-        redis.key().del("strata:v1:" + key);
+        redis.del("strata:v1:" + key);
 
         Response fromL2 = chat(body);
         assertEquals("HIT-L2", status(fromL2));
@@ -156,7 +156,7 @@ class CacheFlowTest extends StrataTest {
     }
 
     private boolean l1Has(String key) {
-        return redis.key().exists("strata:v1:" + key);
+        return redis.exists("strata:v1:" + key);
     }
 
     private boolean expiredInL2(String key) {

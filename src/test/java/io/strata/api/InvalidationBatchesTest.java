@@ -9,11 +9,11 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import io.strata.testing.StrataTest;
+import io.strata.testing.TestRedis;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -26,7 +26,7 @@ class InvalidationBatchesTest extends StrataTest {
     Pool pool;
 
     @Inject
-    RedisDataSource redis;
+    TestRedis redis;
 
     @Test
     void twoAndAHalfBatchesAreRemovedFromBothLayersAndCountedExactly() {
@@ -41,7 +41,7 @@ class InvalidationBatchesTest extends StrataTest {
                 .execute(Tuple.of(namespace, entries)).await().atMost(Duration.ofSeconds(30));
         var keys = pool.preparedQuery("SELECT cache_key FROM strata_cache_entries WHERE namespace = $1").execute(Tuple.of(namespace))
                 .await().atMost(Duration.ofSeconds(10));
-        keys.forEach(row -> redis.value(String.class).set("strata:v1:" + row.getString(0), "x"));
+        keys.forEach(row -> redis.set("strata:v1:" + row.getString(0), "x"));
 
         Response result = given().header("Authorization", "Bearer adm-secret").contentType("application/json")
                 .body("{\"namespace\":\"" + namespace + "\"}").post("/admin/cache/invalidate");
@@ -52,7 +52,7 @@ class InvalidationBatchesTest extends StrataTest {
         assertEquals(0, left);
         long inL1 = 0;
         for (var row : keys) {
-            inL1 += redis.key().exists("strata:v1:" + row.getString(0)) ? 1 : 0;
+            inL1 += redis.exists("strata:v1:" + row.getString(0)) ? 1 : 0;
         }
         assertEquals(0, inL1, "every batch's keys left L1");
     }

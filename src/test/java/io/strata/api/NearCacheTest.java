@@ -8,7 +8,6 @@ import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -16,6 +15,7 @@ import io.restassured.response.Response;
 import io.strata.cache.NearCache;
 import io.strata.testing.Provider;
 import io.strata.testing.StrataTest;
+import io.strata.testing.TestRedis;
 
 /** The optional in-process near cache in front of L1. */
 @QuarkusTest
@@ -30,7 +30,7 @@ class NearCacheTest extends StrataTest {
     }
 
     @Inject
-    RedisDataSource redis;
+    TestRedis redis;
 
     @Inject
     NearCache near;
@@ -45,7 +45,7 @@ class NearCacheTest extends StrataTest {
         assertEquals("HIT-NEAR", status(hit));
         assertEquals(miss.asString(), hit.asString());
 
-        redis.key().del("strata:v1:" + miss.header("X-Cache-Key"));
+        redis.del("strata:v1:" + miss.header("X-Cache-Key"));
         assertEquals("HIT-NEAR", status(chat(body)), "memory answers without Redis");
         Thread.sleep(1_100);
         assertEquals("HIT-L2", status(chat(body)), "after the near TTL the layers below are asked again");
@@ -60,7 +60,7 @@ class NearCacheTest extends StrataTest {
         awaitInL1(key);
         assertEquals("HIT-NEAR", status(chat(body)));
         near.remove(key);
-        redis.key().del("strata:v1:" + key);
+        redis.del("strata:v1:" + key);
         assertEquals("HIT-L2", status(chat(body)));
     }
 }

@@ -15,7 +15,6 @@ import jakarta.inject.Inject;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
@@ -25,6 +24,7 @@ import io.strata.semantic.SemanticCache;
 import io.strata.testing.Provider;
 import io.strata.testing.SemanticProfile;
 import io.strata.testing.StrataTest;
+import io.strata.testing.TestRedis;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -41,7 +41,7 @@ class SemanticCacheTest extends StrataTest {
     Pool pool;
 
     @Inject
-    RedisDataSource redis;
+    TestRedis redis;
 
     @Inject
     SemanticCache semantic;
@@ -234,7 +234,7 @@ class SemanticCacheTest extends StrataTest {
         // what a restart loses: the candidate sets and entries in memory, and (worst case) Redis
         semantic.forgetIndex();
         near.clear();
-        redis.key().del("strata:v1:" + base.header("X-Cache-Key"));
+        redis.del("strata:v1:" + base.header("X-Cache-Key"));
         Response paraphrase = chat(question("How can I track my order?"), headers);
         assertEquals("HIT-SEMANTIC", status(paraphrase));
         assertEquals(base.jsonPath().getString("choices[0].message.content"),

@@ -12,13 +12,13 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import io.strata.testing.Provider;
 import io.strata.testing.StrataTest;
+import io.strata.testing.TestRedis;
 
 /** The provider budget shared through Redis: requests and tokens per minute, reserved then corrected. */
 @QuarkusTest
@@ -36,7 +36,7 @@ class SharedBudgetTest extends StrataTest {
     }
 
     @Inject
-    RedisDataSource redis;
+    TestRedis redis;
 
     private String minute;
 
@@ -47,14 +47,14 @@ class SharedBudgetTest extends StrataTest {
             Thread.sleep((61 - second) * 1000); // keep each test inside one budget minute
         }
         minute = Long.toString(System.currentTimeMillis() / 60_000);
-        redis.key().del("strata:budget:{" + minute + "}:req", "strata:budget:{" + minute + "}:tok");
+        redis.del("strata:budget:{" + minute + "}:req", "strata:budget:{" + minute + "}:tok");
     }
 
     @Test
     void spentRequestBudgetAnswers429WithoutCallingTheProviderButHitsStillAnswer() {
         String cached = chatBody(uniquePrompt());
         primeCache(cached, Map.of());
-        redis.value(String.class).set("strata:budget:{" + minute + "}:req", "5"); // other instances spent the minute
+        redis.set("strata:budget:{" + minute + "}:req", "5"); // other instances spent the minute
 
         Response refused = chat(chatBody(uniquePrompt()));
         refused.then().statusCode(429);
@@ -70,7 +70,7 @@ class SharedBudgetTest extends StrataTest {
                 + "\"}]}";
         chat(big).then().statusCode(429);
         assertEquals(0, Provider.calls());
-        assertEquals("0", redis.value(String.class).get("strata:budget:{" + minute + "}:req"), "a refused reservation is given back");
+        assertEquals("0", redis.get("strata:budget:{" + minute + "}:req"), "a refused reservation is given back");
     }
 
     @Test
@@ -78,9 +78,9 @@ class SharedBudgetTest extends StrataTest {
         String body = "{\"model\":\"gpt-test\",\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\"" + uniquePrompt()
                 + "\"}]}";
         chat(body).then().statusCode(200);
-        assertEquals("1", redis.value(String.class).get("strata:budget:{" + minute + "}:req"));
+        assertEquals("1", redis.get("strata:budget:{" + minute + "}:req"));
         // the fake provider reports total_tokens 18: the estimate (over 300) is replaced by it
-        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:{" + minute + "}:tok")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.get("strata:budget:{" + minute + "}:tok")));
     }
 
     @Test
@@ -95,6 +95,6 @@ class SharedBudgetTest extends StrataTest {
         String body = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":300,\"messages\":[{\"role\":\"user\",\"content\":\""
                 + uniquePrompt() + "\"}]}";
         client().body(body).post("/v1/chat/completions").then().statusCode(200);
-        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.value(String.class).get("strata:budget:{" + minute + "}:tok")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> "18".equals(redis.get("strata:budget:{" + minute + "}:tok")));
     }
 }

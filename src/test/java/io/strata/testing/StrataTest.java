@@ -12,7 +12,6 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
-import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
@@ -28,7 +27,7 @@ public abstract class StrataTest {
     GuardedUpstream upstream;
 
     @Inject
-    RedisDataSource redisForTests;
+    TestRedis redisForTests;
 
     @Inject
     protected LayeredCache layers;
@@ -72,7 +71,7 @@ public abstract class StrataTest {
     /** Waits for the asynchronous write-back to land in L1, without sending requests that would count as calls. */
     protected void awaitInL1(String cacheKey) {
         Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
-                .until(() -> redisForTests.key().exists("strata:v1:" + cacheKey));
+                .until(() -> redisForTests.exists("strata:v1:" + cacheKey));
     }
 
     /** Sends the request and waits until its answer is in L1. */

@@ -1,0 +1,40 @@
+package io.strata.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.strata.testing.StartupLog;
+import io.strata.testing.StrataTest;
+
+/**
+ * A start (and the first requests, which open the per-loop Redis clients) registers no Redis meter
+ * twice. Quarkus' redis.pool.queue.size warning came from two Redis clients under the default
+ * name: Quarkus creates its default client twice when a Redis data source is injected anywhere
+ * (the second is discarded, its pool's gauges collide with the first's), and the per-loop clients
+ * had the default name too. Micrometer warns only at the first duplicate in a JVM (then logs at
+ * debug), so the test reads the debug messages too.
+ * <p>
+ * Not covered yet: the reactive Postgres pools all register their pool gauges as
+ * {@code sql.pool.*{pool.name=__vertx.DEFAULT}} (Quarkus names a pool only when it is shared), and
+ * their {@code postgresql.*} client gauges twice at the first queries.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = StartupLog.class, restrictToAnnotatedClass = true)
+class StartupLogTest extends StrataTest {
+
+    @Test
+    void noMeterIsRegisteredTwice() {
+        for (int i = 0; i < 8; i++) {
+            chat(chatBody(uniquePrompt())).then().statusCode(200);
+        }
+        List<String> duplicates = StartupLog.micrometerMessages().stream()
+                .filter(m -> m.contains("already registered") && m.contains("redis"))
+                .toList();
+        assertEquals(List.of(), duplicates, "Redis meters registered twice");
+    }
+}
