@@ -26,13 +26,19 @@ public class HistorySealer {
     private final Sealer sealer;
     private final Pool pool;
     private final SchemaMigrator schema;
+    private final HistoryWriter writer;
 
-    public HistorySealer(HistoryConfig config, Pool pool, SchemaMigrator schema) {
+    /** With encryption on, the writer holds every record until the keys are confirmed (a record cannot exist before this bean). */
+    public HistorySealer(HistoryConfig config, Pool pool, SchemaMigrator schema, HistoryWriter writer) {
         this.sealer = config.encryption().enabled() && config.mode() != HistoryConfig.Mode.OFF
                 ? new Sealer(config.encryption())
                 : null;
         this.pool = pool;
         this.schema = schema;
+        this.writer = writer;
+        if (sealer != null) {
+            writer.hold();
+        }
     }
 
     public Sealer get() {
@@ -43,7 +49,8 @@ public class HistorySealer {
      * After the schema migration; start-up runs on the main thread, so it may wait for Postgres here.
      * Postgres away at start: the check runs as soon as the schema is applied, and a key found wrong
      * then stops the process as the start would have (rows sealed under a wrong key would be
-     * unreadable with the right one).
+     * unreadable with the right one). Until the keys are confirmed the writer holds the records
+     * (sealed under keys not yet confirmed): none is written under a wrong key.
      */
     void onStart(@Observes @jakarta.annotation.Priority(4000) StartupEvent event) {
         if (sealer == null) {
@@ -52,24 +59,36 @@ public class HistorySealer {
         if (!schema.isApplied()) {
             LOG.warn("History keys not yet checked against stored canaries: Postgres is not available at start-up; "
                     + "they are checked as soon as it is");
-            schema.whenApplied(() -> checkCanaries().subscribe().with(
-                    checked -> LOG.info("History keys checked against stored canaries"),
-                    failure -> {
-                        if (failure instanceof WrongKey wrong) {
-                            LOG.error(wrong.getMessage() + ": stopping");
-                            wrongKeyFound = true;
-                            io.quarkus.runtime.Quarkus.asyncExit(1);
-                        } else {
-                            LOG.warnf("History keys not checked against stored canaries: %s", failure.getMessage());
-                        }
-                    }));
+            schema.whenApplied(this::checkLater);
             return;
         }
         // Waiting is fine here: start-up observers run on the main thread, never on an event loop.
         checkCanaries().await().atMost(java.time.Duration.ofSeconds(20));
+        writer.release();
         LOG.infof("History encryption on: new rows sealed with key '%s' (%d keys configured)", sealer.activeKeyId(),
                 sealer.keyIds().size());
     }
+
+    /** The check deferred at start: a wrong key stops the process, a failed check (Postgres away again) is retried. */
+    private void checkLater() {
+        checkCanaries().subscribe().with(checked -> {
+            LOG.info("History keys checked against stored canaries");
+            writer.release();
+        }, failure -> {
+            if (failure instanceof WrongKey wrong) {
+                LOG.error(wrong.getMessage() + ": stopping (the records held meanwhile are not written)");
+                wrongKeyFound = true;
+                io.quarkus.runtime.Quarkus.asyncExit(1);
+            } else {
+                LOG.warnf("History keys not checked against stored canaries (%s): retrying in %d s; records wait meanwhile",
+                        failure.getMessage(), RECHECK_EVERY.toSeconds());
+                io.smallrye.mutiny.Uni.createFrom().voidItem().onItem().delayIt().by(RECHECK_EVERY)
+                        .subscribe().with(again -> checkLater());
+            }
+        });
+    }
+
+    private static final java.time.Duration RECHECK_EVERY = java.time.Duration.ofSeconds(5);
 
     /** Set when a later check found a key wrong (the process is stopping). */
     private volatile boolean wrongKeyFound;

@@ -67,6 +67,12 @@ public class HistoryWriter {
     private final Counter droppedUnstorable;
     private final Counter droppedShutdown;
     private volatile boolean stopping;
+    /**
+     * Set while records must not reach Postgres yet: the encryption keys are not confirmed against
+     * their stored canaries (Postgres was away at start). A record sealed under a wrong key would be
+     * unreadable with the right one, so records wait in the queue until {@link #release()}.
+     */
+    private volatile boolean held;
     /** Set once the shutdown drain is over: a record submitted later is lost, and counted as such. */
     private volatile boolean stopped;
     /** When a batch last committed (or a record was given up as unstorable): the writer's last progress. */
@@ -104,6 +110,17 @@ public class HistoryWriter {
 
     void onStart(@Observes StartupEvent event) {
         timerId = vertx.setPeriodic(config.maxWait().toMillis(), id -> drain());
+    }
+
+    /** Writes nothing until {@link #release()}: records keep queueing (and count as lost if the process stops meanwhile). */
+    public void hold() {
+        held = true;
+    }
+
+    /** Ends a {@link #hold()}: what queued meanwhile is written now. */
+    public void release() {
+        held = false;
+        vertx.runOnContext(this::drain);
     }
 
     /** Queues a record without waiting; answers false (and counts the drop) when the queue is full. */
@@ -173,6 +190,9 @@ public class HistoryWriter {
      * deep queue is written in larger batches. The next batch follows when one is done.
      */
     void drain() {
+        if (held) {
+            return;
+        }
         while (true) {
             int current = inFlight.get();
             if (current >= config.concurrency()) {
@@ -296,7 +316,7 @@ public class HistoryWriter {
             vertx.cancelTimer(timerId);
         }
         long deadline = System.currentTimeMillis() + config.shutdownGrace().toMillis();
-        while ((!queue.isEmpty() || inFlight.get() > 0) && System.currentTimeMillis() < deadline) {
+        while (!held && (!queue.isEmpty() || inFlight.get() > 0) && System.currentTimeMillis() < deadline) {
             vertx.runOnContext(this::drain);
             sleep(Duration.ofMillis(20)); // the shutdown thread, not an event loop: waiting is fine here
         }
@@ -309,7 +329,11 @@ public class HistoryWriter {
             }
             queue.clear();
         }
-        if (lost > 0) {
+        if (lost > 0 && held) {
+            droppedShutdown.increment(lost);
+            LOG.errorf("History keys never confirmed: %d records held, not written (strata_history_dropped_total{reason=\"shutdown\"})",
+                    lost);
+        } else if (lost > 0) {
             droppedShutdown.increment(lost);
             LOG.errorf("History shutdown grace (%s) ran out: %d records not written (strata_history_dropped_total{reason=\"shutdown\"})",
                     config.shutdownGrace(), lost);

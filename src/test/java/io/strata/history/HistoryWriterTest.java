@@ -143,6 +143,29 @@ class HistoryWriterTest {
     }
 
     @Test
+    void heldRecordsWaitUntilReleasedAndAreCountedIfTheProcessStopsFirst() {
+        FakeRepository repository = new FakeRepository();
+        HistoryWriter writer = writer(repository, 10, Duration.ofSeconds(30));
+        writer.hold(); // encryption keys not confirmed yet
+        HistoryRecord record = record();
+        writer.submit(record);
+        writer.drain();
+        assertEquals(0, repository.inserts.get(), "nothing is written while held");
+        writer.release();
+        await().atMost(Duration.ofSeconds(5)).until(() -> repository.stored.contains(record.id()));
+
+        writer.hold(); // a wrong key found: the process stops with records held
+        for (int i = 0; i < 3; i++) {
+            writer.submit(record());
+        }
+        long start = System.nanoTime();
+        writer.onStop(null);
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "held records are not waited for");
+        assertEquals(3.0, dropped("shutdown"));
+        assertEquals(1, repository.stored.size());
+    }
+
+    @Test
     void onlyDataErrorsAreUnstorable() {
         assertTrue(HistoryWriter.unstorable(new PgException("x", "ERROR", "22021", null)), "invalid byte sequence");
         assertTrue(HistoryWriter.unstorable(new PgException("x", "ERROR", "54000", null)), "index row size exceeds maximum");

@@ -53,6 +53,20 @@ final class StrataProcess implements AutoCloseable {
         return strata;
     }
 
+    /** Waits up to {@code atMost} for the process to end by itself; answers its exit code, or null if it still runs. */
+    Integer exitCodeWithin(Duration atMost) throws InterruptedException {
+        return process.waitFor(atMost.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** What the process logged (stdout and stderr) under target/it-logs. */
+    static String log(String name) throws IOException {
+        return Files.readString(Path.of("target", "it-logs", name + ".log"));
+    }
+
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }
