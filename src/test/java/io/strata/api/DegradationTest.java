@@ -1,14 +1,17 @@
 package io.strata.api;
 
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URL;
 import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.strata.testing.Provider;
@@ -17,6 +20,9 @@ import io.strata.testing.StrataTest;
 /** A cache layer that goes away makes requests slower, never failed. */
 @QuarkusTest
 class DegradationTest extends StrataTest {
+
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     @Test
     void redisDownAnswersFromL2ThenHitsAgainWhenItIsBack() {
@@ -69,7 +75,10 @@ class DegradationTest extends StrataTest {
     void slowLayerIsAMissNotAWait() {
         // Both servers accept connections and requests but answer nothing (frozen): every lookup must
         // come back as a miss within its timeout (1 s for L1, 2 s for L2 in tests), and once a layer's
-        // breaker opens it is skipped.
+        // breaker opens it is skipped. A warm request first, so a cold start's slowness is not taken for the freeze.
+        chat(chatBody(uniquePrompt())).then().statusCode(200);
+        double l1Before = timedOut("l1");
+        double l2Before = timedOut("l2");
         Provider.redisFreeze();
         Provider.postgresFreeze();
         long slowest = 0;
@@ -83,8 +92,23 @@ class DegradationTest extends StrataTest {
             slowest = Math.max(slowest, millis);
         }
         assertTrue(slowest >= 900, "the layers were really frozen (a lookup ran into its timeout): slowest " + slowest + " ms");
+        // the lookups of both layers ran into their timeouts: the freeze reached each of them
+        assertTrue(timedOut("l1") > l1Before, "an L1 operation failed or came late while Redis was frozen");
+        assertTrue(timedOut("l2") > l2Before, "an L2 operation failed or came late while Postgres was frozen");
         Provider.redisThaw();
         Provider.postgresThaw();
+    }
+
+    /** Operations of the layer that failed or came too late (strata_cache_layer_failures_total + strata_cache_layer_late_total). */
+    private double timedOut(String layer) {
+        double sum = 0;
+        for (String line : given().get(metrics).asString().split("\n")) {
+            if ((line.startsWith("strata_cache_layer_failures_total{") || line.startsWith("strata_cache_layer_late_total{"))
+                    && line.contains("layer=\"" + layer + "\"")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     private static void awaitStatus(String body, String expected) {

@@ -63,7 +63,8 @@ class FlightLockFaultTest extends StrataTest {
             Provider.redisDelay(0);
         }
         // Redis ran each SET NX at once (only its reply was late): without the release the locks would live 30 s.
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> lockKeys().isEmpty());
+        await("no flight lock left in Redis").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertEquals(List.of(), lockKeys(), "locks nobody holds"));
         assertTrue(lateLocks() >= 1, "the lock was granted after its caller gave up");
 
         long start = System.nanoTime();

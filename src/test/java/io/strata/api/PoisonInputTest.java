@@ -68,7 +68,7 @@ class PoisonInputTest extends StrataTest {
         later.then().statusCode(200);
         ids.add(later.header("X-Request-Id"));
         for (String id : ids) {
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> given()
+            await("the record of request " + id).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> given()
                     .header("Authorization", "Bearer hist-secret").get("/v1/history/records/" + id).statusCode() == 200);
         }
         String model = given().header("Authorization", "Bearer hist-secret").get("/v1/history/records/" + ids.get(2))

@@ -87,8 +87,9 @@ class HistoryWriterTest {
             writer.submit(i == 17 ? poison : record());
         }
         writer.drain();
-        await().atMost(Duration.ofSeconds(5)).until(() -> repository.stored.size() == 39 && writer.queued() == 0);
-        await().atMost(Duration.ofSeconds(5)).until(() -> dropped("unstorable") == 1.0);
+        await("the 39 good records written, none left queued").atMost(Duration.ofSeconds(5))
+                .until(() -> repository.stored.size() == 39 && writer.queued() == 0);
+        await("the poisoned record dropped and counted").atMost(Duration.ofSeconds(5)).until(() -> dropped("unstorable") == 1.0);
         assertEquals(0.0, registry.get("strata.history.retried").counter().count(), "a data error is not retried");
         assertEquals(39.0, registry.get("strata.history.written").counter().count());
         assertTrue(repository.inserts.get() <= 2 * 7 + 1, "split in halves: " + repository.inserts.get() + " inserts");
