@@ -8,6 +8,7 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
+import io.micrometer.core.instrument.Metrics;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -28,6 +29,9 @@ public class StartupLog implements QuarkusTestResourceLifecycleManager {
             }
         }
         logger.addHandler(new Capture());
+        // Micrometer's global registry outlives the applications an earlier test class started in this
+        // JVM (their meters stay in it): start from an empty one, as a process does.
+        Metrics.globalRegistry.clear();
         return Map.of("quarkus.log.category.\"" + CATEGORY + "\".level", "DEBUG");
     }
 
