@@ -217,8 +217,8 @@ EXIT_MS=$((($(date +%s%N) - SIGTERM_AT) / 1000000))
 wait "$LOAD_PID" || true
 SIGTERM_LOAD="$(cat "$RUN_DIR/load-sigterm.json")"
 SIGTERM_RECORDS="$(records_of "$SESSION")"
-SHUTDOWN_LOG="$(grep -E 'Shutdown drain done|Shutdown grace' "$RUN_DIR/strata.log" | tail -1 | sed 's/^.*(Shutdown thread) //' | cut -c1-240)"
-HISTORY_LOG="$(grep -E 'History (queue drained|shutdown grace)' "$RUN_DIR/strata.log" | tail -1 | sed 's/^.*(Shutdown thread) //' | cut -c1-240)"
+SHUTDOWN_LOG="$(grep -E 'Shutdown drain done|Shutdown grace' "$RUN_DIR/strata.log" | tail -1 | sed -E 's/^.*\] \([^)]*\) //' | cut -c1-240)"
+HISTORY_LOG="$(grep -E 'History (queue drained|shutdown grace)' "$RUN_DIR/strata.log" | tail -1 | sed -E 's/^.*\] \([^)]*\) //' | cut -c1-240)"
 log "sigterm: $SIGTERM_LOAD, records $SIGTERM_RECORDS, exit after $EXIT_MS ms, log: $SHUTDOWN_LOG / $HISTORY_LOG"
 
 OUT="$RESULTS_DIR/faults-$TS.json"

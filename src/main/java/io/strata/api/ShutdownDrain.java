@@ -43,9 +43,10 @@ import io.vertx.ext.web.RoutingContext;
  * {@code shutting_down}, {@code Retry-After: 1}, {@code Connection: close} (recorded, with its
  * X-Request-Id, by the proxy routes; counted in {@code strata_http_shutdown_refused_total}), so
  * the set in flight only shrinks.</li>
- * <li><b>Quiet</b>: the drain ends once nothing is in flight and every connection still open has
- * carried no request for {@link #QUIET}, so a request sent right after an answer on a kept-alive
- * connection is still answered (503) rather than met by the close. Only then does Quarkus stop the
+ * <li><b>Quiet</b>: the drain ends once nothing is in flight, every connection still open has
+ * carried no request for {@link #QUIET} and no request was served in that time, so a request sent
+ * right after an answer (on a kept-alive connection, or on a new one after a closing answer) is
+ * still answered (503) rather than met by the close. Only then does Quarkus stop the
  * server (connections still open are idle ones) and the history writer drain its queue.</li>
  * </ol>
  * HTTP/1 connections are tracked per connection (a volatile write per request, nothing registered
@@ -89,6 +90,8 @@ public class ShutdownDrain {
     private final Counter refused;
     private final Buffer refusal;
     private volatile Phase phase = Phase.SERVING;
+    /** When a request was last served (not refused) during the shutdown: its client may come back at once. */
+    private volatile long lastServedNanos = System.nanoTime();
 
     public ShutdownDrain(ApiConfig config, MeterRegistry registry) {
         this.delay = config.shutdownDelay();
@@ -180,10 +183,18 @@ public class ShutdownDrain {
         request.resume();
     }
 
-    /** The answer carries {@code Connection: close} and the connection is closed once it is written. */
-    private static void closeAfterAnswer(RoutingContext context) {
+    /**
+     * The answer carries {@code Connection: close} and the connection is closed once it is written. A client
+     * served so (not refused) may well come straight back on a new connection: the drain waits for it.
+     */
+    private void closeAfterAnswer(RoutingContext context) {
         context.addHeadersEndHandler(headers -> context.response().headers().set("Connection", "close"));
-        context.addEndHandler(ended -> context.request().connection().close());
+        context.addEndHandler(ended -> {
+            if (!refuses(context)) {
+                lastServedNanos = System.nanoTime();
+            }
+            context.request().connection().close();
+        });
     }
 
     /**
@@ -228,10 +239,11 @@ public class ShutdownDrain {
     }
 
     /**
-     * Waits until nothing is in flight and every connection still open has carried no request for
-     * {@link #QUIET} (a connection that got a closing answer is gone by then), or the deadline; returns
-     * how many requests were still in flight then. A client that keeps coming back on new connections
-     * (each answered 503 and closed) does not hold the process up.
+     * Waits until nothing is in flight, every connection still open has carried no request for
+     * {@link #QUIET} (a connection that got a closing answer is gone by then) and no request was served
+     * in that time either (its client, told to close, may be reconnecting to send the next one), or the
+     * deadline; returns how many requests were still in flight then. A client that keeps coming back
+     * on new connections, each answered 503 and closed, does not hold the process up.
      */
     private int awaitQuiet(long deadline) {
         long quiet = QUIET.toNanos();
@@ -252,6 +264,9 @@ public class ShutdownDrain {
                 if (now - tracked.activeAt < quiet) {
                     settled = false;
                 }
+            }
+            if (now - lastServedNanos < quiet) {
+                settled = false;
             }
             if (busy == 0 && settled || now >= deadline || !sleepMillis(POLL_MILLIS)) {
                 return busy;
