@@ -20,11 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.strata.testing.TestServers;
-import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 
 /**
  * The encryption keys are checked against their stored canaries even when Postgres is away at
@@ -112,17 +107,7 @@ class HistoryCanaryRecheckIT {
     }
 
     private static long rows(String session) throws Exception {
-        Vertx vertx = Vertx.vertx();
-        URI url = URI.create(config.get("quarkus.datasource.reactive.url"));
-        Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-                .setDatabase(url.getPath().substring(1)).setUser("postgres")).using(vertx).build();
-        try {
-            return pool.preparedQuery("SELECT count(*) FROM strata_history WHERE session_id = $1").execute(Tuple.of(session))
-                    .toCompletionStage().toCompletableFuture().get().iterator().next().getLong(0);
-        } finally {
-            pool.close();
-            vertx.close();
-        }
+        return SessionRecords.count(config, session);
     }
 
     private static int chat(StrataProcess strata, String session) throws Exception {

@@ -2,7 +2,6 @@ package io.strata.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -15,11 +14,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.strata.testing.TestServers;
-import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 
 /** SIGTERM drains the history queue: records still queued at shutdown are written before the process exits. */
 class HistoryShutdownDrainIT {
@@ -56,22 +50,9 @@ class HistoryShutdownDrainIT {
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());
         }
-        Vertx vertx = Vertx.vertx();
-        URI url = URI.create(config.get("quarkus.datasource.reactive.url"));
-        Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-                .setDatabase(url.getPath().substring(1)).setUser("postgres")).using(vertx).build();
-        try {
-            assertEquals(0L, count(pool, session), "still queued while the app runs");
-            strata.close(); // SIGTERM
-            assertEquals(50L, count(pool, session), "drained on shutdown");
-        } finally {
-            pool.close();
-            vertx.close();
-        }
+        assertEquals(0L, SessionRecords.count(config, session), "still queued while the app runs");
+        strata.close(); // SIGTERM
+        assertEquals(50L, SessionRecords.count(config, session), "drained on shutdown");
     }
 
-    private static long count(Pool pool, String session) throws Exception {
-        return pool.preparedQuery("SELECT count(*) FROM strata_history WHERE session_id = $1").execute(Tuple.of(session))
-                .toCompletionStage().toCompletableFuture().get().iterator().next().getLong(0);
-    }
 }

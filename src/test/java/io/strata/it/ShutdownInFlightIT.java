@@ -2,7 +2,6 @@ package io.strata.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,12 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import io.strata.testing.Provider;
 import io.strata.testing.TestServers;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 
 /** SIGTERM with requests in flight: they are answered, their records written, and only then does the process exit. */
 class ShutdownInFlightIT {
@@ -71,17 +65,9 @@ class ShutdownInFlightIT {
         for (CompletableFuture<HttpResponse<String>> response : inFlight) {
             assertEquals(200, response.get().statusCode(), "a request in flight at SIGTERM is answered");
         }
-        Vertx vertx = Vertx.vertx();
-        URI url = URI.create(config.get("quarkus.datasource.reactive.url"));
-        Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-                .setDatabase(url.getPath().substring(1)).setUser("postgres")).using(vertx).build();
         try {
-            long records = pool.preparedQuery("SELECT count(*) FROM strata_history WHERE session_id = $1").execute(Tuple.of(session))
-                    .toCompletionStage().toCompletableFuture().get().iterator().next().getLong(0);
-            assertEquals(24L, records, "every request answered during shutdown has its record");
+            assertEquals(24L, SessionRecords.count(config, session), "every request answered during shutdown has its record");
         } finally {
-            pool.close();
-            vertx.close();
             Provider.reset();
         }
     }

@@ -24,12 +24,7 @@ import org.junit.jupiter.api.Test;
 
 import io.strata.testing.Provider;
 import io.strata.testing.TestServers;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 
 /**
  * SIGTERM under continuous load: clients on keep-alive connections, some waiting 1.5 s for the
@@ -252,16 +247,6 @@ class ShutdownUnderLoadIT {
     }
 
     private static long records(String session) throws Exception {
-        Vertx vertx = Vertx.vertx();
-        URI url = URI.create(config.get("quarkus.datasource.reactive.url"));
-        Pool pool = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost(url.getHost()).setPort(url.getPort())
-                .setDatabase(url.getPath().substring(1)).setUser("postgres")).using(vertx).build();
-        try {
-            return pool.preparedQuery("SELECT count(*) FROM strata_history WHERE session_id = $1").execute(Tuple.of(session))
-                    .toCompletionStage().toCompletableFuture().get().iterator().next().getLong(0);
-        } finally {
-            pool.close();
-            vertx.close();
-        }
+        return SessionRecords.count(config, session);
     }
 }
