@@ -99,6 +99,9 @@ load_phase() {
     dropped_before="$(metric strata_history_dropped_total)"
     run_child "$RUN_DIR/load-$name.json" java -cp "$CLASSES" FaultLoad --url "http://127.0.0.1:$STRATA_PORT" --clients "$CLIENTS" \
         --seconds "$SECONDS_PER_PHASE" --session "$session" "$@"
+    # 1 s after the load ended no flight is running: any lock still in Redis is held by nobody
+    sleep 1
+    redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern 'strata:lock:*' | wc -l | tr -d ' ' >"$RUN_DIR/locks-after-$name.txt"
     if [[ -n "$SCHEDULE_PID" ]]; then # the phase's faults end in the phase: the schedule is over (it fits in it) before the next one
         wait "$SCHEDULE_PID" 2>/dev/null || true
         SCHEDULE_PID=""
@@ -136,7 +139,8 @@ PIDS+=("$SCHEDULE_PID")
 load_phase freeze
 
 ORPHAN_LOCKS="$(cat "$RUN_DIR/locks-after-thaw.txt" 2>/dev/null || echo null)"
-log "single-flight locks 1 s after the Redis thaw: $ORPHAN_LOCKS"
+ORPHANS_AFTER_LOAD="$(cat "$RUN_DIR/locks-after-freeze.txt" 2>/dev/null || echo null)"
+log "single-flight locks 1 s after the Redis thaw (flights still running): $ORPHAN_LOCKS; 1 s after the load ended (orphans): $ORPHANS_AFTER_LOAD"
 
 load_phase poison --poison
 
@@ -222,16 +226,16 @@ HISTORY_LOG="$(grep -E 'History (queue drained|shutdown grace)' "$RUN_DIR/strata
 log "sigterm: $SIGTERM_LOAD, records $SIGTERM_RECORDS, exit after $EXIT_MS ms, log: $SHUTDOWN_LOG / $HISTORY_LOG"
 
 OUT="$RESULTS_DIR/faults-$TS.json"
-jq -n --argjson machine "$(machine_json)" --argjson phases "$PHASES" --argjson orphans "$ORPHAN_LOCKS" \
+jq -n --argjson machine "$(machine_json)" --argjson phases "$PHASES" --argjson orphans "$ORPHAN_LOCKS" --argjson orphansAfterLoad "$ORPHANS_AFTER_LOAD" \
     --argjson bodies "$BODIES" --argjson alive "$ALIVE" --argjson slow "$SLOW" \
     --argjson sigterm "$SIGTERM_LOAD" --argjson records "$SIGTERM_RECORDS" --arg shutdown "$SHUTDOWN_LOG" \
     --arg history "$HISTORY_LOG" --argjson exit_ms "$EXIT_MS" \
     --argjson clients "$CLIENTS" --argjson seconds "$SECONDS_PER_PHASE" --arg jvm "$STRATA_JAVA_OPTS" \
     '{machine: $machine, clients: $clients, seconds_per_phase: $seconds, jvm: $jvm, phases: $phases,
-      locks_1s_after_redis_thaw: $orphans, bodies: {statuses: $bodies, strata_alive: $alive}, slow: $slow,
+      locks_1s_after_redis_thaw: $orphans, locks_1s_after_load_ended: $orphansAfterLoad, bodies: {statuses: $bodies, strata_alive: $alive}, slow: $slow,
       sigterm: {load: $sigterm, records: $records, shutdown_log: $shutdown, history_log: $history, exit_ms: $exit_ms,
                 failed_requests: ($sigterm.io_errors + ([$sigterm.statuses | to_entries[] | select((.key | tonumber) >= 500) | .value] | add // 0)),
                 lost_uncounted_records: ($sigterm.answered_with_id - $records)}}' >"$OUT"
 log "results: $OUT"
-jq -c '{phases: [.phases[] | {phase, failed_requests, lost_uncounted_records}], locks_1s_after_redis_thaw, bodies, slow,
+jq -c '{phases: [.phases[] | {phase, failed_requests, lost_uncounted_records}], locks_1s_after_redis_thaw, locks_1s_after_load_ended, bodies, slow,
         sigterm: {failed_requests: .sigterm.failed_requests, lost_uncounted_records: .sigterm.lost_uncounted_records, exit_ms: .sigterm.exit_ms}}' "$OUT"
