@@ -3,25 +3,29 @@ package io.strata.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
+import io.micrometer.core.instrument.Metrics;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.strata.testing.StartupLog;
 import io.strata.testing.StrataTest;
 
 /**
- * A start (and the first requests, which open the per-loop Redis clients) registers no Redis meter
+ * A start (and the first requests, which open the per-loop Redis clients) registers no meter
  * twice. Quarkus' redis.pool.queue.size warning came from two Redis clients under the default
  * name: Quarkus creates its default client twice when a Redis data source is injected anywhere
  * (the second is discarded, its pool's gauges collide with the first's), and the per-loop clients
  * had the default name too. Micrometer warns only at the first duplicate in a JVM (then logs at
  * debug), so the test reads the debug messages too.
- * <p>
- * Not covered yet: the reactive Postgres pools all register their pool gauges as
- * {@code sql.pool.*{pool.name=__vertx.DEFAULT}} (Quarkus names a pool only when it is shared), and
- * their {@code postgresql.*} client gauges twice at the first queries.
+ * The reactive Postgres pools registered their gauges under one name too
+ * ({@code sql.pool.*{pool.name=__vertx.DEFAULT}}: Quarkus names a pool only when it is shared,
+ * {@code PostgresPoolNames} names them), and every Postgres connection registers
+ * {@code postgresql.current} and {@code postgresql.queue.size} under its pool's id
+ * ({@code SqlConnectionGauges} drops those).
  */
 @QuarkusTest
 @QuarkusTestResource(value = StartupLog.class, restrictToAnnotatedClass = true)
@@ -33,8 +37,15 @@ class StartupLogTest extends StrataTest {
             chat(chatBody(uniquePrompt())).then().statusCode(200);
         }
         List<String> duplicates = StartupLog.micrometerMessages().stream()
-                .filter(m -> m.contains("already registered") && m.contains("redis"))
+                .filter(m -> m.contains("already registered"))
                 .toList();
-        assertEquals(List.of(), duplicates, "Redis meters registered twice");
+        assertEquals(List.of(), duplicates, "meters registered twice");
+    }
+
+    @Test
+    void eachPostgresPoolReportsItsOwnGauges() {
+        Set<String> pools = Metrics.globalRegistry.find("sql.pool.queue.size").gauges().stream()
+                .map(gauge -> gauge.getId().getTag("pool.name")).collect(Collectors.toSet());
+        assertEquals(Set.of("strata-admin", "strata-cache-writes", "strata-history", "strata-reads"), pools);
     }
 }
