@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -58,6 +59,13 @@ public interface HistoryConfig {
         /** Records waiting to be written; a record that finds the queue full is dropped, counted and logged. */
         @WithDefault("100000")
         int queueCapacity();
+
+        /**
+         * Bytes the queued records may hold together (their bodies, roughly): a Postgres outage must fill
+         * the queue, not the heap. A record over it is dropped like one that finds the queue full.
+         */
+        @WithDefault("32M")
+        MemorySize queueMaxBytes();
 
         /** Records per INSERT batch (up to four times as many while the queue is deep). */
         @WithDefault("500")

@@ -35,6 +35,20 @@ public record HistoryRecord(
         Double similarity,
         String servedKey) {
 
+    /** What the record holds on the heap, roughly: its bodies and texts, and a fixed part for the rest. */
+    long approximateBytes() {
+        return 256 + length(request) + length(parameters) + length(sentMessages) + length(response) + length(sealed)
+                + 2L * (length(scope) + length(sessionId) + length(userId) + length(modelRequested) + length(modelVersion));
+    }
+
+    private static int length(byte[] bytes) {
+        return bytes == null ? 0 : bytes.length;
+    }
+
+    private static int length(String text) {
+        return text == null ? 0 : text.length();
+    }
+
     /** The bodies as one value, for sealing. */
     RecordBodies bodies() {
         return new RecordBodies(request, parameters, sentMessages, response);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
 import jakarta.enterprise.event.Observes;
@@ -57,6 +58,9 @@ public class HistoryWriter {
     private final HistoryConfig.Writer config;
     private final InstantSource clock;
     private final ArrayBlockingQueue<HistoryRecord> queue;
+    /** What the queued records hold, roughly ({@link HistoryRecord#approximateBytes()}); bounded like their number. */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final long maxQueuedBytes;
     /** Batches being written now, each on its own connection; at most {@code concurrency}. */
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ThrottledLog dropLog = new ThrottledLog(LOG, Logger.Level.ERROR, 10_000);
@@ -89,6 +93,10 @@ public class HistoryWriter {
         this.clock = clock;
         this.progressAtMillis = clock.millis();
         this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        this.maxQueuedBytes = config.queueMaxBytes().asLongValue();
+        Gauge.builder("strata.history.queue.bytes", queuedBytes, AtomicLong::get)
+                .description("Bytes the queued history records hold, roughly (bounded by strata.history.writer.queue-max-bytes)")
+                .register(registry);
         Gauge.builder("strata.history.queue.size", queue, ArrayBlockingQueue::size)
                 .description("History records waiting to be written").register(registry);
         Gauge.builder("strata.history.writer.stalled.seconds", this, HistoryWriter::stalledSeconds)
@@ -130,7 +138,16 @@ public class HistoryWriter {
             LOG.errorf("History record %s arrived after the shutdown drain: not written", record.id());
             return false;
         }
+        long bytes = record.approximateBytes();
+        // one record is always admitted into an empty queue, whatever its size
+        if (queuedBytes.addAndGet(bytes) > maxQueuedBytes && queuedBytes.get() != bytes) {
+            queuedBytes.addAndGet(-bytes);
+            droppedQueueFull.increment();
+            dropLog.occurred("History queue full (" + maxQueuedBytes + " bytes, strata.history.writer.queue-max-bytes): record dropped");
+            return false;
+        }
         if (!queue.offer(record)) {
+            queuedBytes.addAndGet(-bytes);
             droppedQueueFull.increment();
             dropLog.occurred("History queue full (" + config.queueCapacity() + " records): record dropped");
             return false;
@@ -164,7 +181,13 @@ public class HistoryWriter {
     /** Removes queued records that match (erasure must reach records not written yet); answers how many. */
     public int forget(Predicate<HistoryRecord> filter) {
         int before = queue.size();
-        queue.removeIf(filter);
+        queue.removeIf(record -> {
+            if (filter.test(record)) {
+                queuedBytes.addAndGet(-record.approximateBytes());
+                return true;
+            }
+            return false;
+        });
         return Math.max(0, before - queue.size());
     }
 
@@ -205,6 +228,9 @@ public class HistoryWriter {
             List<HistoryRecord> batch = new ArrayList<>(limit);
             synchronized (handover) { // a reader of pending records sees each record in the queue or in a batch, never in neither
                 queue.drainTo(batch, limit);
+                for (HistoryRecord taken : batch) {
+                    queuedBytes.addAndGet(-taken.approximateBytes());
+                }
                 if (!batch.isEmpty()) {
                     writing.add(batch);
                 }
@@ -328,6 +354,7 @@ public class HistoryWriter {
                 lost += batch.size(); // taken from the queue but not committed: lost as well
             }
             queue.clear();
+            queuedBytes.set(0);
         }
         if (lost > 0 && held) {
             droppedShutdown.increment(lost);

@@ -176,15 +176,49 @@ class HistoryWriterTest {
         assertTrue(!HistoryWriter.unstorable(new io.vertx.core.VertxException("Connection refused")));
     }
 
+    @Test
+    void theQueueIsBoundedInBytesNotOnlyInRecords() {
+        FakeRepository repository = new FakeRepository();
+        repository.outageAttempts = Integer.MAX_VALUE; // Postgres away: everything stays queued
+        HistoryWriter writer = new HistoryWriter(repository, vertx, config(10, Duration.ofSeconds(1), 1_000_000), registry, clock);
+        writer.hold(); // nothing leaves the queue for a batch
+        int admitted = 0;
+        for (int i = 0; i < 100; i++) { // 100 records of 100 KB: 10 MB against a 1 MB bound, far under 1,000 records
+            if (writer.submit(record(new byte[100_000]))) {
+                admitted++;
+            }
+        }
+        assertEquals(9, admitted, "as many 100 KB records as fit in 1 MB");
+        assertEquals(91.0, dropped("queue_full"), "the others dropped and counted");
+        assertTrue(registry.get("strata.history.queue.bytes").gauge().value() <= 1_000_000);
+        assertEquals(9, writer.forget(r -> true));
+        assertEquals(0.0, registry.get("strata.history.queue.bytes").gauge().value(), "forgotten records give their bytes back");
+        assertTrue(writer.submit(record(new byte[2_000_000])), "one record is always admitted into an empty queue");
+        assertTrue(!writer.submit(record(new byte[10])), "then the queue is full");
+    }
+
+    private static HistoryRecord record(byte[] response) {
+        return new HistoryRecord(UUID.randomUUID().toString(), 1_000_000, "k:1", "s", "u", "chat.completions", "m", null, null, null,
+                null, response, null, null, false, "none", "MISS", 1, null, null, 200, 200, null, null);
+    }
+
     private static HistoryRecord record() {
         return new HistoryRecord(UUID.randomUUID().toString(), 1_000_000, "k:1", "s", "u", "chat.completions", "m", null, null, null,
                 null, null, null, null, false, "none", "MISS", 1, null, null, 200, 200, null, null);
     }
 
     private static HistoryConfig config(int batchSize, Duration shutdownGrace) {
+        return config(batchSize, shutdownGrace, 64 * 1024 * 1024);
+    }
+
+    private static HistoryConfig config(int batchSize, Duration shutdownGrace, long queueMaxBytes) {
         HistoryConfig.Writer writer = new HistoryConfig.Writer() {
             public int queueCapacity() {
                 return 1000;
+            }
+
+            public io.quarkus.runtime.configuration.MemorySize queueMaxBytes() {
+                return new io.quarkus.runtime.configuration.MemorySize(java.math.BigInteger.valueOf(queueMaxBytes));
             }
 
             public int batchSize() {
