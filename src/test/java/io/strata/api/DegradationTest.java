@@ -63,12 +63,17 @@ class DegradationTest extends StrataTest {
         Provider.redisDown();
         Provider.postgresDown();
         String body = chatBody(uniquePrompt());
+        int misses = 0;
         for (int i = 0; i < 4; i++) {
             Response response = chat(body);
             response.then().statusCode(200);
-            assertEquals("MISS", status(response));
+            // a repeat may join the previous flight while its write-back to the dead layers is still failing
+            // (the flight lands once the write-back ends): served from that flight, never from a layer
+            String status = status(response);
+            assertTrue(i == 0 ? status.equals("MISS") : status.equals("MISS") || status.equals("COALESCED"), status);
+            misses += status.equals("MISS") ? 1 : 0;
         }
-        assertEquals(4, Provider.calls());
+        assertEquals(misses, Provider.calls(), "one provider call per miss");
     }
 
     @Test
