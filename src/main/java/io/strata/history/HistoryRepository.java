@@ -37,7 +37,8 @@ public class HistoryRepository {
      * A whole batch in one statement: each column an array, unnested into rows. Bodies are bytea,
      * stored as received: Postgres neither parses nor can refuse them. The same statement upserts
      * the span of each session the batch wrote to (once per distinct session), then the content of
-     * the responses stored by reference (once per distinct digest, only for records it wrote), in
+     * the responses stored by reference (once per distinct digest, only for records it wrote; the
+     * body of a response travels once per batch, with the first record that has it), in
      * that order and in key order; both upserts lock the rows they leave alone, which erasure
      * relies on ({@link RecordDependents}). A record already written (a retried batch) is skipped.
      */
@@ -64,13 +65,15 @@ public class HistoryRepository {
                 INSERT INTO strata_history_content AS c (scope, digest, body)
                 SELECT DISTINCT ON (u.scope, u.digest) u.scope, u.digest, u.body
                 FROM unnest($3::text[], $25::bytea[], $26::bytea[]) AS u(scope, digest, body)
-                WHERE u.digest IS NOT NULL AND (SELECT count(*) FROM spans) >= 0
+                WHERE u.body IS NOT NULL AND (SELECT count(*) FROM spans) >= 0
                     AND (u.scope, u.digest) IN (SELECT scope, response_digest FROM written)
                 ORDER BY u.scope, u.digest
                 ON CONFLICT (scope, digest) DO UPDATE SET body = c.body WHERE false
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM written) AS written, (SELECT count(*) FROM content) AS content""";
+
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
 
     /** Rows whose scope matters: a null scope parameter means "the whole deployment" (the history token). */
     private static final String SCOPED = "($2::text IS NULL OR scope = $2)";
@@ -123,6 +126,8 @@ public class HistoryRepository {
         String[] servedKeys = new String[n];
         io.vertx.core.buffer.Buffer[] digests = new io.vertx.core.buffer.Buffer[n], contents = new io.vertx.core.buffer.Buffer[n];
         MessageDigest sha256 = byReference ? sha256() : null;
+        // a response repeated in the batch (hits of one answer) is sent to Postgres once; its other records carry the digest alone
+        java.util.Set<String> sentContent = byReference ? new java.util.HashSet<>() : null;
         for (int i = 0; i < n; i++) {
             HistoryRecord r = batch.get(i);
             ids[i] = UUID.fromString(r.id());
@@ -137,8 +142,11 @@ public class HistoryRepository {
             parameters[i] = bytes(r.parameters());
             sent[i] = bytes(r.sentMessages());
             if (sha256 != null && r.response() != null) { // sealed records hold no response of their own: it is in the sealed bytes
-                digests[i] = io.vertx.core.buffer.Buffer.buffer(sha256.digest(r.response()));
-                contents[i] = bytes(r.response());
+                byte[] digest = sha256.digest(r.response());
+                digests[i] = io.vertx.core.buffer.Buffer.buffer(digest);
+                if (sentContent.add(r.scope() + ' ' + HEX.formatHex(digest))) {
+                    contents[i] = bytes(r.response());
+                }
             } else {
                 responses[i] = bytes(r.response());
             }
