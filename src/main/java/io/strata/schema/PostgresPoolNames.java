@@ -14,7 +14,8 @@ import io.vertx.pgclient.spi.PgDriver;
  * it is shared, so all four registered their {@code sql.pool.*} gauges under Vert.x's default
  * name and Micrometer warned at every start that a gauge was registered twice (and kept only the
  * first pool's). The pools are created as Quarkus would create them (same options, same
- * driver), named after their datasource.
+ * driver), named after their datasource, and run their queries on leased connections
+ * ({@link LeasedQueryPool}: no stray timer failing a finished query after Postgres was away).
  */
 @Singleton
 public class PostgresPoolNames {
@@ -52,7 +53,7 @@ public class PostgresPoolNames {
     }
 
     private static PgPoolCreator named(String name) {
-        return input -> (PgPool) PgDriver.INSTANCE.createPool(input.vertx(), input.pgConnectOptionsList(),
-                input.poolOptions().setName(name));
+        return input -> new LeasedQueryPool(
+                (PgPool) PgDriver.INSTANCE.createPool(input.vertx(), input.pgConnectOptionsList(), input.poolOptions().setName(name)));
     }
 }

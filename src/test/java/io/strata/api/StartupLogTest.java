@@ -6,13 +6,18 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import jakarta.inject.Inject;
+
 import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.Metrics;
+import io.quarkus.arc.ClientProxy;
+import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.strata.testing.StartupLog;
 import io.strata.testing.StrataTest;
+import io.vertx.mutiny.sqlclient.Pool;
 
 /**
  * A start (and the first requests, which open the per-loop Redis clients) registers no meter
@@ -40,6 +45,26 @@ class StartupLogTest extends StrataTest {
                 .filter(m -> m.contains("already registered"))
                 .toList();
         assertEquals(List.of(), duplicates, "meters registered twice");
+    }
+
+    @Inject
+    Pool admin;
+    @Inject
+    @ReactiveDataSource("cache-writes")
+    Pool cacheWrites;
+    @Inject
+    @ReactiveDataSource("history")
+    Pool history;
+    @Inject
+    @ReactiveDataSource("reads")
+    Pool reads;
+
+    /** LeasedQueryPoolTest shows why: the pool's one-shot queries log "Result is already complete" 30 s after Postgres was away. */
+    @Test
+    void everyPostgresPoolRunsItsQueriesOnLeasedConnections() {
+        for (Pool pool : List.of(admin, cacheWrites, history, reads)) {
+            assertEquals("LeasedQueryPool", ClientProxy.unwrap(pool.getDelegate()).getClass().getSimpleName());
+        }
     }
 
     @Test
