@@ -39,8 +39,10 @@ public interface ApiConfig {
     MemorySize maxHeaderSize();
 
     /**
-     * A new connection that sends nothing for this long before its first request is closed (the
-     * HTTP server's idle timeout, {@code quarkus.http.idle-timeout}).
+     * A new connection whose first request's headers are not complete this long after it opened is
+     * closed, whether it sent nothing or trickles them (the HTTP server's idle timeout,
+     * {@code quarkus.http.idle-timeout}: its timer sits behind the HTTP decoder, so it sees no read
+     * until a request's headers are decoded).
      */
     @WithDefault("60s")
     java.time.Duration headerTimeout();
