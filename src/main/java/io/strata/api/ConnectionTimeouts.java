@@ -1,5 +1,8 @@
 package io.strata.api;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +22,7 @@ import io.strata.core.StrataException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -32,7 +36,9 @@ import io.vertx.ext.web.RoutingContext;
  * keep-alive connection, or headers trickled a byte at a time). A request being handled is bounded
  * by its own deadlines (the provider's timeout, the layers'), never by the connection's idleness:
  * the server's idle handler is taken off the connection at its first request, so a long wait for
- * a provider is not cut.
+ * a provider is not cut. An HTTP/2 connection carries several requests at once: it is idle only with
+ * none in flight, and each request's body has its own deadline (a late body answers 408 and resets its
+ * stream, the connection's other streams go on).
  */
 @Singleton
 public class ConnectionTimeouts {
@@ -68,7 +74,9 @@ public class ConnectionTimeouts {
     /**
      * Per connection, touched on its event loop only. Nothing is scheduled or registered per
      * request (a hit must stay cheap): one periodic check per connection, every quarter of the
-     * shorter deadline, looks at the connection's latest request.
+     * shorter deadline, looks at the connection's latest request. An HTTP/2 connection also keeps its
+     * requests in flight (a map entry and an end handler per request, HTTP/2 only), each with the time
+     * its body started (0: no body to wait for).
      */
     private static final class State {
         long requests;
@@ -77,6 +85,7 @@ public class ConnectionTimeouts {
         long bodyStartNanos;
         int idleChecks;
         boolean answeredAtLastCheck;
+        Map<RoutingContext, Long> streams;
     }
 
     void install(@Observes Router router) {
@@ -105,10 +114,35 @@ public class ConnectionTimeouts {
         }
         state.requests++;
         state.latest = context;
-        boolean bodyDeclared = request.headers().contains("Transfer-Encoding")
-                || (request.headers().contains("Content-Length") && !"0".equals(request.getHeader("Content-Length")));
-        state.bodyStartNanos = bodyDeclared && !request.isEnded() ? System.nanoTime() : 0;
+        if (request.version() == HttpVersion.HTTP_2) {
+            trackStream(context, state, channel);
+        } else {
+            boolean bodyDeclared = request.headers().contains("Transfer-Encoding")
+                    || (request.headers().contains("Content-Length") && !"0".equals(request.getHeader("Content-Length")));
+            state.bodyStartNanos = bodyDeclared && !request.isEnded() ? System.nanoTime() : 0;
+        }
         context.next();
+    }
+
+    /**
+     * An HTTP/2 request: in flight until its end handler runs (answered, reset or its connection closed).
+     * HTTP/2 declares no body length a request must have: a body is waited for while the request has not
+     * ended (its END_STREAM not yet read).
+     */
+    private static void trackStream(RoutingContext context, State state, Channel channel) {
+        if (state.streams == null) { // the channel's first HTTP/2 request (after an h2c upgrade, maybe not its first)
+            state.streams = new HashMap<>();
+        }
+        Map<RoutingContext, Long> streams = state.streams;
+        streams.put(context, context.request().isEnded() ? 0L : System.nanoTime());
+        state.bodyStartNanos = 0; // the latest request's body is watched in streams
+        context.addEndHandler(ended -> { // on the thread that ended the response: a blocking endpoint's is a worker
+            if (channel.eventLoop().inEventLoop()) {
+                streams.remove(context);
+            } else {
+                channel.eventLoop().execute(() -> streams.remove(context));
+            }
+        });
     }
 
     /**
@@ -119,6 +153,10 @@ public class ConnectionTimeouts {
     private void check(Channel channel, State state) {
         RoutingContext latest = state.latest;
         if (!channel.isActive() || latest == null) {
+            return;
+        }
+        if (state.streams != null && !state.streams.isEmpty()) {
+            checkStreams(state);
             return;
         }
         boolean answered = latest.response().ended() || latest.response().closed();
@@ -136,6 +174,48 @@ public class ConnectionTimeouts {
         if (++state.idleChecks >= keepAliveChecks) {
             counter("keep_alive").increment();
             channel.close();
+        }
+    }
+
+    /**
+     * An HTTP/2 connection with requests in flight is not idle (closing it would send GOAWAY and cut the
+     * streams still open 30 s later); a request whose body is late answers 408 and its stream is reset.
+     */
+    private void checkStreams(State state) {
+        state.requestsSeen = state.requests;
+        state.answeredAtLastCheck = false;
+        state.idleChecks = 0;
+        long now = System.nanoTime();
+        List<RoutingContext> late = null;
+        for (Map.Entry<RoutingContext, Long> stream : state.streams.entrySet()) {
+            long start = stream.getValue();
+            if (start != 0 && now - start >= bodyNanos) {
+                stream.setValue(0L);
+                if (!stream.getKey().request().isEnded()) {
+                    if (late == null) {
+                        late = new ArrayList<>(1);
+                    }
+                    late.add(stream.getKey());
+                }
+            }
+        }
+        if (late != null) {
+            late.forEach(this::streamBodyTimedOut); // not while iterating: an answer ends its stream, which leaves the map
+        }
+    }
+
+    /** 408 on the stream (no Connection header: HTTP/2 forbids it), then RST_STREAM(NO_ERROR) so the client stops sending. */
+    private void streamBodyTimedOut(RoutingContext context) {
+        if (context.request().isEnded()) {
+            return;
+        }
+        counter("body").increment();
+        LOG.debugf("HTTP/2 request body not complete within %d ms: 408 and its stream reset", bodyNanos / 1_000_000);
+        if (!context.response().headWritten()) {
+            context.response().setStatusCode(408).putHeader("Content-Type", "application/json").end(timedOut.copy())
+                    .onComplete(done -> context.response().reset(0));
+        } else {
+            context.response().reset(0);
         }
     }
 

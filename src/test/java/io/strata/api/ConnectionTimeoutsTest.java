@@ -1,6 +1,7 @@
 package io.strata.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -8,7 +9,11 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +24,16 @@ import io.quarkus.test.junit.TestProfile;
 import io.strata.testing.Provider;
 import io.strata.testing.RawHttp;
 import io.strata.testing.StrataTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.GoAway;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 
 /**
  * Slow and idle clients do not hold connections: an incomplete body answers 408 within the body
@@ -141,6 +156,100 @@ class ConnectionTimeoutsTest extends StrataTest {
     void aRequestWaitingForASlowProviderIsNotCut() {
         Provider.always(Provider.delayed(2_500)); // longer than every client timeout here
         chat(chatBody(uniquePrompt())).then().statusCode(200);
+    }
+
+    /**
+     * HTTP/2 (h2c, prior knowledge): a connection with a stream in flight is not idle. A slow stream, then a
+     * quick one answered at once: past the keep-alive timeout the connection is neither closed nor sent GOAWAY
+     * (Netty's close of an HTTP/2 channel sends GOAWAY and cuts the streams still open 30 s later), the slow
+     * stream is answered, and only then, idle, is the connection closed.
+     */
+    @Test
+    void anOlderHttp2StreamInFlightKeepsItsConnection() throws Exception {
+        Provider.script(Provider.delayed(3_000)); // the first call (the slow stream) waits 3 s, the next ones answer at once
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            List<HttpConnection> connections = new CopyOnWriteArrayList<>();
+            List<GoAway> goAways = new CopyOnWriteArrayList<>();
+            CompletableFuture<Long> closedAt = new CompletableFuture<>();
+            http.connectionHandler(connection -> {
+                connections.add(connection);
+                connection.goAwayHandler(goAways::add);
+                connection.closeHandler(closed -> closedAt.complete(System.nanoTime()));
+            });
+            Future<String> slow = post(http, uniquePrompt());
+            long deadline = System.currentTimeMillis() + 5_000;
+            while (Provider.calls() < 1 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            String quick = post(http, uniquePrompt()).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertTrue(quick.startsWith("200"), "the quick stream is answered: " + quick);
+            Thread.sleep(2_000); // past the keep-alive timeout (1 s) and a check, the slow stream still at the provider
+            assertEquals(List.of(), goAways.stream().map(GoAway::getLastStreamId).toList(),
+                    "no GOAWAY while a stream is in flight");
+            assertFalse(closedAt.isDone(), "the connection is not closed while a stream is in flight");
+            String answer = slow.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            long answeredAt = System.nanoTime();
+            assertTrue(answer.startsWith("200"), "the slow stream is answered: " + answer);
+            assertEquals(1, connections.size(), "both streams went over one connection");
+            long idleMillis = (closedAt.get(5, TimeUnit.SECONDS) - answeredAt) / 1_000_000;
+            assertTrue(idleMillis < 3_000, "then idle, the connection is closed: after " + idleMillis + " ms");
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * HTTP/2: the body deadline is per request. A stream whose body never completes answers 408 (its stream
+     * reset), while a slow stream sent after it on the same connection goes on and is answered.
+     */
+    @Test
+    void aLateHttp2BodyAnswers408AndLeavesTheOtherStreams() throws Exception {
+        Provider.script(Provider.delayed(2_500));
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            List<HttpConnection> connections = new CopyOnWriteArrayList<>();
+            List<GoAway> goAways = new CopyOnWriteArrayList<>();
+            http.connectionHandler(connection -> {
+                connections.add(connection);
+                connection.goAwayHandler(goAways::add);
+            });
+            long start = System.nanoTime();
+            Future<String> partial = http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/chat/completions")
+                    .putHeader("Authorization", "Bearer sk-test-a").putHeader("Content-Type", "application/json")
+                    .putHeader("Content-Length", "100"))
+                    .compose(request -> {
+                        request.write("{\"model\":");
+                        return request.response();
+                    })
+                    .compose(response -> response.body().map(body -> response.statusCode() + " " + body))
+                    .recover(failed -> Future.succeededFuture("failed: " + failed));
+            Thread.sleep(100);
+            Future<String> slow = post(http, uniquePrompt());
+            String answer = partial.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(answer.startsWith("408") && answer.contains("\"code\":\"request_timeout\""), answer);
+            assertTrue(millis < 2_500, "408 after about the body timeout: " + millis + " ms");
+            String slowAnswer = slow.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertTrue(slowAnswer.startsWith("200"), "the other stream is answered: " + slowAnswer);
+            assertEquals(List.of(), goAways.stream().map(GoAway::getLastStreamId).toList(), "the connection was not closed");
+            assertEquals(1, connections.size(), "both streams went over one connection");
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** "status body", or the failure's message prefixed with "failed: ". */
+    private static Future<String> post(HttpClient http, String prompt) {
+        return http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/chat/completions")
+                .putHeader("Authorization", "Bearer sk-test-a").putHeader("Content-Type", "application/json"))
+                .compose(request -> request.send(Buffer.buffer(chatBody(prompt))))
+                .compose(response -> response.body().map(body -> response.statusCode() + " " + body))
+                .recover(failed -> Future.succeededFuture("failed: " + failed));
     }
 
     private Socket socket() throws Exception {
