@@ -20,6 +20,7 @@ import io.strata.config.ApiConfig;
 import io.strata.core.OpenAiErrors;
 import io.strata.core.StrataException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -50,7 +51,16 @@ import io.vertx.ext.web.RoutingContext;
  * server (connections still open are idle ones) and the history writer drain its queue.</li>
  * </ol>
  * HTTP/1 connections are tracked per connection (a volatile write per request, nothing registered
- * per request while serving); HTTP/2 requests are counted one by one.
+ * per request while serving); HTTP/2 requests are counted one by one, and HTTP/2 connections are
+ * tracked too (registered at their first request, their streams in flight counted): once the shutdown
+ * has begun, an HTTP/2 connection is sent GOAWAY (NO_ERROR, the last stream it carried) as soon as it
+ * has no stream in flight (at once if it is idle, else when its last one is answered), so its client
+ * opens a new connection for its next request instead of sending it on this one until the server
+ * closes it under them. Not while streams are in flight: the JDK's HttpClient before JDK 24
+ * (JDK-8335181), which speaks h2c to a plain-HTTP URL by default, fails every stream in flight on a
+ * GOAWAY. The quiet step then also waits until every HTTP/2 connection still open was sent its GOAWAY
+ * {@link #QUIET} ago (a stream sent before the client read it is ignored by the server, and the client
+ * may retry it elsewhere; closing the connection at once could reset the GOAWAY away with it).
  */
 @Singleton
 public class ShutdownDrain {
@@ -63,6 +73,7 @@ public class ShutdownDrain {
     static final Duration QUIET = Duration.ofMillis(500);
     private static final long POLL_MILLIS = 20;
     private static final AttributeKey<Tracked> TRACKED = AttributeKey.valueOf("strata.connection.shutdown");
+    private static final AttributeKey<Http2Tracked> TRACKED_HTTP2 = AttributeKey.valueOf("strata.connection.shutdown.http2");
     /** Routing-context key of a request that arrived while draining: it is refused. */
     private static final String REFUSE = "strata.shutdown.refuse";
 
@@ -83,9 +94,26 @@ public class ShutdownDrain {
         }
     }
 
+    /** An HTTP/2 connection: sent GOAWAY once (on its event loop), with no stream in flight, once the shutdown has begun. */
+    private static final class Http2Tracked {
+        final HttpConnection connection;
+        final Channel channel;
+        final AtomicInteger inFlight = new AtomicInteger();
+        /** The shutdown has begun: GOAWAY as soon as nothing is in flight. */
+        volatile boolean goAwayDue;
+        /** When GOAWAY was sent (0: not yet). */
+        volatile long goneAwayNanos;
+
+        Http2Tracked(HttpConnection connection, Channel channel) {
+            this.connection = connection;
+            this.channel = channel;
+        }
+    }
+
     private final Duration delay;
     private final Duration grace;
     private final Set<Tracked> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Http2Tracked> http2Connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger http2InFlight = new AtomicInteger();
     private final Counter refused;
     private final Buffer refusal;
@@ -128,8 +156,23 @@ public class ShutdownDrain {
             }
             tracked.latest = context;
         } else if (!http1) {
+            Http2Tracked tracked = http2(request.connection());
             http2InFlight.incrementAndGet();
-            context.addEndHandler(ended -> http2InFlight.decrementAndGet());
+            if (tracked != null) {
+                tracked.inFlight.incrementAndGet();
+            }
+            context.addEndHandler(ended -> { // on the thread that ended the response
+                http2InFlight.decrementAndGet();
+                if (phase != Phase.SERVING && !refuses(context)) {
+                    lastServedNanos = System.nanoTime(); // its client, sent GOAWAY, may come straight back on a new connection
+                }
+                if (tracked != null && tracked.inFlight.decrementAndGet() == 0 && tracked.goAwayDue) {
+                    goAway(tracked);
+                }
+            });
+            if (tracked != null && phase != Phase.SERVING) {
+                tracked.goAwayDue = true; // sent when this request (and any other in flight) is answered
+            }
         }
         Phase now = phase;
         if (now == Phase.SERVING) {
@@ -147,6 +190,41 @@ public class ShutdownDrain {
             }
         }
         context.next();
+    }
+
+    /** The HTTP/2 connection's record, made at its first request (null if it is not a connection Strata knows). */
+    private Http2Tracked http2(HttpConnection connection) {
+        if (!(connection instanceof ConnectionBase base)) {
+            return null;
+        }
+        Channel channel = base.channel();
+        Http2Tracked tracked = channel.attr(TRACKED_HTTP2).get();
+        if (tracked == null) {
+            Http2Tracked added = new Http2Tracked(connection, channel);
+            channel.attr(TRACKED_HTTP2).set(added);
+            http2Connections.add(added);
+            channel.closeFuture().addListener(closed -> http2Connections.remove(added));
+            tracked = added;
+        }
+        return tracked;
+    }
+
+    /**
+     * GOAWAY(NO_ERROR, the last stream the server has seen), on the connection's event loop, if nothing is in
+     * flight there (a stream that arrived meanwhile sends it when it ends). The connection stays open: its
+     * client closes it, or Quarkus does when the drain is done. Vert.x' {@code shutdown(timeout)} would close
+     * it too, once its streams are done (Netty's graceful close), right after the GOAWAY here.
+     */
+    private void goAway(Http2Tracked tracked) {
+        if (!tracked.channel.eventLoop().inEventLoop()) {
+            tracked.channel.eventLoop().execute(() -> goAway(tracked));
+            return;
+        }
+        if (tracked.goneAwayNanos != 0 || tracked.inFlight.get() > 0 || !tracked.channel.isActive()) {
+            return;
+        }
+        tracked.connection.goAway(0);
+        tracked.goneAwayNanos = System.nanoTime();
     }
 
     /**
@@ -206,6 +284,12 @@ public class ShutdownDrain {
         long start = System.nanoTime();
         phase = Phase.CLOSING;
         closeAfterAnswersInFlight();
+        for (Http2Tracked tracked : http2Connections) {
+            tracked.goAwayDue = true;
+            if (tracked.inFlight.get() == 0) { // else its last stream in flight sends it when it ends
+                goAway(tracked);
+            }
+        }
         if (!delay.isZero()) {
             LOG.infof("Shutdown: readiness DOWN, serving for %d ms more (strata.api.shutdown-delay), every answer closing its connection",
                     delay.toMillis());
@@ -223,7 +307,7 @@ public class ShutdownDrain {
         }
         LOG.infof(
                 "Shutdown drain done in %d ms (%d ms since the shutdown began): %d requests refused with 503 shutting_down, %d idle connections left",
-                millis, (System.nanoTime() - start) / 1_000_000, refusedNow, connections.size());
+                millis, (System.nanoTime() - start) / 1_000_000, refusedNow, connections.size() + http2Connections.size());
     }
 
     /** Requests being answered when the shutdown starts: their answer closes its connection (on the connection's event loop). */
@@ -242,8 +326,9 @@ public class ShutdownDrain {
      * Waits until nothing is in flight, every connection still open has carried no request for
      * {@link #QUIET} (a connection that got a closing answer is gone by then) and no request was served
      * in that time either (its client, told to close, may be reconnecting to send the next one), or the
-     * deadline; returns how many requests were still in flight then. A client that keeps coming back
-     * on new connections, each answered 503 and closed, does not hold the process up.
+     * deadline; returns how many requests were still in flight then. An HTTP/2 connection still open must
+     * have been sent its GOAWAY {@link #QUIET} ago. A client that keeps coming back on new connections,
+     * each answered 503 and closed, does not hold the process up.
      */
     private int awaitQuiet(long deadline) {
         long quiet = QUIET.toNanos();
@@ -262,6 +347,12 @@ public class ShutdownDrain {
                     tracked.activeAt = now;
                 }
                 if (now - tracked.activeAt < quiet) {
+                    settled = false;
+                }
+            }
+            for (Http2Tracked tracked : http2Connections) {
+                long goneAway = tracked.goneAwayNanos;
+                if (goneAway == 0 || now - goneAway < quiet) {
                     settled = false;
                 }
             }
