@@ -56,9 +56,9 @@ import io.vertx.ext.web.RoutingContext;
  * has begun, an HTTP/2 connection is sent GOAWAY (NO_ERROR, the last stream it carried) as soon as it
  * has no stream in flight (at once if it is idle, else when its last one is answered), so its client
  * opens a new connection for its next request instead of sending it on this one until the server
- * closes it under them. Not while streams are in flight: the JDK's HttpClient before JDK 24
- * (JDK-8335181), which speaks h2c to a plain-HTTP URL by default, fails every stream in flight on a
- * GOAWAY. The quiet step then also waits until every HTTP/2 connection still open was sent its GOAWAY
+ * closes it under them. Not while streams are in flight: the JDK's HttpClient without the
+ * JDK-8335181 fix (JDK 17.0.15 has not), which upgrades a plain-HTTP URL to h2c by default, fails every
+ * stream in flight on a GOAWAY. The quiet step then also waits until every HTTP/2 connection still open was sent its GOAWAY
  * {@link #QUIET} ago (a stream sent before the client read it is ignored by the server, and the client
  * may retry it elsewhere; closing the connection at once could reset the GOAWAY away with it).
  */
