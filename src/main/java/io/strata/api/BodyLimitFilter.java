@@ -8,6 +8,7 @@ import io.strata.core.OpenAiErrors;
 import io.strata.core.StrataException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -115,19 +116,28 @@ public class BodyLimitFilter {
     /**
      * Answers the refusal at once. A client that is still sending would see a reset instead of the answer if
      * the connection were closed now, so the rest of the body is read and dropped (bounded in time,
-     * like nginx's lingering close); a client that asked to continue first has sent nothing more.
+     * like nginx's lingering close); a client that asked to continue first has sent nothing more. On HTTP/2
+     * only the request's own stream ends (reset once answered, so the client stops sending): the other
+     * streams on the connection go on, and HTTP/2 has no {@code Connection} header.
      */
     private void refuse(RoutingContext context, int status, Buffer body, String retryAfter) {
         HttpServerRequest request = context.request();
+        boolean http2 = request.version() == HttpVersion.HTTP_2;
         boolean clientWaitsToContinue = "100-continue".equalsIgnoreCase(request.getHeader("Expect"));
-        context.response()
-                .setStatusCode(status)
-                .putHeader("Content-Type", "application/json")
-                .putHeader("Connection", "close");
+        context.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+        if (!http2) {
+            context.response().putHeader("Connection", "close");
+        }
         if (retryAfter != null) {
             context.response().putHeader("Retry-After", retryAfter);
         }
         context.response().end(body.copy());
+        if (http2) {
+            if (!request.isEnded()) {
+                context.response().reset(0); // NO_ERROR: the answer is complete, the rest of the body is not wanted
+            }
+            return;
+        }
         if (clientWaitsToContinue || request.isEnded()) {
             request.connection().close();
             return;
