@@ -9,6 +9,7 @@ import io.strata.config.ApiConfig;
 import io.strata.core.OpenAiErrors;
 import io.strata.core.StrataException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -59,8 +60,16 @@ public class RequestHeadLimits {
         context.next();
     }
 
+    /** HTTP/1: the connection closes after the answer. HTTP/2 has no Connection header: only the request's stream ends. */
     private static void refuse(RoutingContext context, int status, Buffer body) {
-        context.response().setStatusCode(status).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
-                .end(body.copy());
+        boolean http2 = context.request().version() == HttpVersion.HTTP_2;
+        context.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+        if (!http2) {
+            context.response().putHeader("Connection", "close");
+        }
+        context.response().end(body.copy());
+        if (http2 && !context.request().isEnded()) {
+            context.response().reset(0); // NO_ERROR: answered, the rest of the body is not wanted
+        }
     }
 }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +15,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.strata.testing.Provider;
 import io.strata.testing.RawHttp;
 import io.strata.testing.StrataTest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 
 /**
  * Errors of the request line and headers carry the OpenAI error body: those Strata checks (below the
@@ -83,5 +94,36 @@ class HttpLayerErrorsTest extends StrataTest {
         assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
         assertTrue(answer.contains("\"code\":\"invalid_request\""), answer);
         assertEquals(0, Provider.calls());
+    }
+
+    /** HTTP/2 has no Connection header (a client rejects an answer that carries one): only the stream ends. */
+    @Test
+    void onHttp2TheHeadLimitsAnswerOnTheirStreamAndTheConnectionGoesOn() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            List<HttpConnection> connections = new CopyOnWriteArrayList<>();
+            http.connectionHandler(connections::add);
+            String uriTooLong = get(http, new RequestOptions().setURI("/v1/files/" + "f".repeat(6_000)));
+            assertTrue(uriTooLong.startsWith("414 ") && uriTooLong.contains("\"code\":\"uri_too_long\""), uriTooLong);
+            String headersTooLarge = get(http, new RequestOptions().setURI("/v1/models").putHeader("X-Big", "a".repeat(17_000)));
+            assertTrue(headersTooLarge.startsWith("431 ") && headersTooLarge.contains("\"code\":\"request_header_fields_too_large\""),
+                    headersTooLarge);
+            assertEquals(0, Provider.calls(), "neither went upstream");
+            String models = get(http, new RequestOptions().setURI("/v1/models"));
+            assertTrue(models.startsWith("200 "), models);
+            assertEquals(1, connections.size(), "all three over one connection");
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String get(HttpClient http, RequestOptions options) throws Exception {
+        return http.request(options.setMethod(HttpMethod.GET).putHeader("Authorization", "Bearer sk-test-a"))
+                .compose(request -> request.send())
+                .compose(response -> response.body().map(body -> response.statusCode() + " " + body))
+                .recover(failed -> Future.succeededFuture("failed: " + failed))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 }
