@@ -8,7 +8,7 @@
 #   freeze   Redis frozen for 10 s, then Postgres frozen for 10 s (connections accepted, nothing answered)
 #   poison   one request in four carries what Postgres cannot store as it is
 #   bodies   20 concurrent 7.9 MB bodies (each under the 8 MB limit) against the 128 MB heap
-#   slow     200 idle connections, a body at 1 byte/s, headers trickled on a kept-alive connection
+#   slow     200 idle connections, a body at 1 byte/s, headers at 1 byte/s on a new and on a kept-alive connection
 #   sigterm  SIGTERM under load: misses waiting 1.5 s for the provider and hits, on kept-alive connections
 #
 # After each load phase, once the history queue is empty, the records of the phase's session are
@@ -158,7 +158,7 @@ BODIES="$(cat "$RUN_DIR"/bodies-*.txt | sort | uniq -c | awk '{printf "%s{\"%s\"
 kill -0 "$STRATA_PID" 2>/dev/null && ALIVE=true || ALIVE=false
 log "bodies: statuses $BODIES, Strata alive: $ALIVE, RSS peak $(rss_peak_mb "$STRATA_PID") MB"
 
-# slow: 200 idle connections, a trickled body, trickled headers after a first request
+# slow: 200 idle connections, a trickled body, trickled headers on a new connection and after a first request
 SLOW="$(python3 - "$STRATA_PORT" "$SLOW_TIMEOUT_S" <<'PY'
 import socket, sys, time, json, threading
 port, timeout = int(sys.argv[1]), float(sys.argv[2])
@@ -186,6 +186,8 @@ kept = socket.create_connection(("127.0.0.1", port))
 kept.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
 time.sleep(0.5); kept.recv(65536)
 threading.Thread(target=trickle, args=(kept, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000), daemon=True).start()
+fresh = socket.create_connection(("127.0.0.1", port))  # headers trickled on a connection's first request
+threading.Thread(target=trickle, args=(fresh, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000), daemon=True).start()
 limit = timeout * 3
 answer = b""
 body.settimeout(limit)
@@ -196,7 +198,8 @@ except Exception:
 body_s = round(time.time() - start, 1)
 idle_closed = sum(1 for s in idle if closed_after(s, max(0.1, limit - (time.time() - start))) is not None)
 kept_s = closed_after(kept, max(0.1, limit - (time.time() - start)))
-print(json.dumps({"idle_connections": 200, "idle_closed": idle_closed, "slow_body_answer": answer.split(b"\r\n")[0].decode(),
+fresh_s = closed_after(fresh, max(0.1, limit - (time.time() - start)))
+print(json.dumps({"first_request_trickled_headers_closed": fresh_s is not None, "idle_connections": 200, "idle_closed": idle_closed, "slow_body_answer": answer.split(b"\r\n")[0].decode(),
                   "slow_body_cut_after_s": body_s, "trickled_headers_closed": kept_s is not None, "within_s": round(time.time() - start, 1)}))
 PY
 )"
@@ -223,19 +226,21 @@ SIGTERM_LOAD="$(cat "$RUN_DIR/load-sigterm.json")"
 SIGTERM_RECORDS="$(records_of "$SESSION")"
 SHUTDOWN_LOG="$(grep -E 'Shutdown drain done|Shutdown grace' "$RUN_DIR/strata.log" | tail -1 | sed -E 's/^.*\] \([^)]*\) //' | cut -c1-240)"
 HISTORY_LOG="$(grep -E 'History (queue drained|shutdown grace)' "$RUN_DIR/strata.log" | tail -1 | sed -E 's/^.*\] \([^)]*\) //' | cut -c1-240)"
+# Exceptions nobody handled, over the whole run (vertx-sql-client#1706 logged one per query failed while Postgres was away)
+UNHANDLED="$(grep -cE 'Unhandled exception|Result is already complete' "$RUN_DIR/strata.log" || true)"
 log "sigterm: $SIGTERM_LOAD, records $SIGTERM_RECORDS, exit after $EXIT_MS ms, log: $SHUTDOWN_LOG / $HISTORY_LOG"
 
 OUT="$RESULTS_DIR/faults-$TS.json"
 jq -n --argjson machine "$(machine_json)" --argjson phases "$PHASES" --argjson orphans "$ORPHAN_LOCKS" --argjson orphansAfterLoad "$ORPHANS_AFTER_LOAD" \
     --argjson bodies "$BODIES" --argjson alive "$ALIVE" --argjson slow "$SLOW" \
     --argjson sigterm "$SIGTERM_LOAD" --argjson records "$SIGTERM_RECORDS" --arg shutdown "$SHUTDOWN_LOG" \
-    --arg history "$HISTORY_LOG" --argjson exit_ms "$EXIT_MS" \
+    --arg history "$HISTORY_LOG" --argjson exit_ms "$EXIT_MS" --argjson unhandled "${UNHANDLED:-0}" \
     --argjson clients "$CLIENTS" --argjson seconds "$SECONDS_PER_PHASE" --arg jvm "$STRATA_JAVA_OPTS" \
     '{machine: $machine, clients: $clients, seconds_per_phase: $seconds, jvm: $jvm, phases: $phases,
-      locks_1s_after_redis_thaw: $orphans, locks_1s_after_load_ended: $orphansAfterLoad, bodies: {statuses: $bodies, strata_alive: $alive}, slow: $slow,
+      locks_1s_after_redis_thaw: $orphans, locks_1s_after_load_ended: $orphansAfterLoad, bodies: {statuses: $bodies, strata_alive: $alive}, slow: $slow, unhandled_exceptions_logged: $unhandled,
       sigterm: {load: $sigterm, records: $records, shutdown_log: $shutdown, history_log: $history, exit_ms: $exit_ms,
                 failed_requests: ($sigterm.io_errors + ([$sigterm.statuses | to_entries[] | select((.key | tonumber) >= 500) | .value] | add // 0)),
                 lost_uncounted_records: ($sigterm.answered_with_id - $records)}}' >"$OUT"
 log "results: $OUT"
-jq -c '{phases: [.phases[] | {phase, failed_requests, lost_uncounted_records}], locks_1s_after_redis_thaw, locks_1s_after_load_ended, bodies, slow,
+jq -c '{phases: [.phases[] | {phase, failed_requests, lost_uncounted_records}], locks_1s_after_redis_thaw, locks_1s_after_load_ended, bodies, slow, unhandled_exceptions_logged,
         sigterm: {failed_requests: .sigterm.failed_requests, lost_uncounted_records: .sigterm.lost_uncounted_records, exit_ms: .sigterm.exit_ms}}' "$OUT"
