@@ -245,7 +245,7 @@ strata_counters() {
 
 # Lines of Strata's log at WARN or above (stack frames left out), for the results file.
 strata_warnings() {
-    grep -E ' (WARN|ERROR) ' "$RUN_DIR/strata.log" 2>/dev/null | cut -c1-300 | sort | uniq -c | sort -rn | head -20 \
+    { grep -E ' (WARN|ERROR) ' "$RUN_DIR/strata.log" 2>/dev/null || true; } | cut -c1-300 | sort | uniq -c | sort -rn | head -20 \
         | jq -R -s 'split("\n") | map(select(length > 0) | sub("^ +"; ""))'
 }
 
