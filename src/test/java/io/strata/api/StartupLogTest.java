@@ -1,7 +1,9 @@
 package io.strata.api;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -15,6 +17,7 @@ import io.quarkus.arc.ClientProxy;
 import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.strata.testing.Provider;
 import io.strata.testing.StartupLog;
 import io.strata.testing.StrataTest;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -30,7 +33,8 @@ import io.vertx.mutiny.sqlclient.Pool;
  * ({@code sql.pool.*{pool.name=__vertx.DEFAULT}}: Quarkus names a pool only when it is shared,
  * {@code PostgresPoolNames} names them), and every Postgres connection registers
  * {@code postgresql.current} and {@code postgresql.queue.size} under its pool's id
- * ({@code SqlConnectionGauges} drops those).
+ * ({@code ClientConnectionGauges} drops those, and their Redis twins, which a reconnect registered
+ * again).
  */
 @QuarkusTest
 @QuarkusTestResource(value = StartupLog.class, restrictToAnnotatedClass = true)
@@ -44,6 +48,22 @@ class StartupLogTest extends StrataTest {
         List<String> duplicates = StartupLog.micrometerMessages().stream()
                 .filter(m -> m.contains("already registered"))
                 .toList();
+        assertEquals(List.of(), duplicates, "meters registered twice");
+    }
+
+    /** A reconnect opens new connections under the same client names: their per-connection gauges came again. */
+    @Test
+    void aRedisReconnectRegistersNoMeterTwice() {
+        String body = chatBody(uniquePrompt());
+        chat(body).then().statusCode(200);
+        Provider.redisDown();
+        try {
+            chat(chatBody(uniquePrompt())).then().statusCode(200);
+        } finally {
+            Provider.redisUp();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> "HIT-L1".equals(chat(body).header("X-Cache-Status")));
+        List<String> duplicates = StartupLog.micrometerMessages().stream().filter(m -> m.contains("already registered")).toList();
         assertEquals(List.of(), duplicates, "meters registered twice");
     }
 
