@@ -83,6 +83,16 @@ public class HistoryWriter {
     private volatile long progressAtMillis;
     /** The batches being written: out of the queue but not yet committed, still visible to {@link #pending}. */
     private final Set<List<HistoryRecord>> writing = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by handover
+    /**
+     * Erasures asked for while batches were being written (guarded by handover, cleared when none is): a
+     * batch retried after one leaves its records out, so a batch that Postgres committed but the writer saw
+     * time out does not bring erased records back.
+     */
+    private final List<Erasure> erasedWhileWriting = new ArrayList<>();
+
+    /** An erasure, and the batches being written when it was asked for: the only ones it may leave records out of. */
+    private record Erasure(Predicate<HistoryRecord> erased, Set<List<HistoryRecord>> batches) {
+    }
     private final Object handover = new Object();
     private long timerId = -1;
 
@@ -180,6 +190,13 @@ public class HistoryWriter {
 
     /** Removes queued records that match (erasure must reach records not written yet); answers how many. */
     public int forget(Predicate<HistoryRecord> filter) {
+        synchronized (handover) {
+            if (!writing.isEmpty()) {
+                Set<List<HistoryRecord>> batches = Collections.newSetFromMap(new IdentityHashMap<>());
+                batches.addAll(writing);
+                erasedWhileWriting.add(new Erasure(filter, batches));
+            }
+        }
         int before = queue.size();
         queue.removeIf(record -> {
             if (filter.test(record)) {
@@ -247,9 +264,12 @@ public class HistoryWriter {
     }
 
     private void write(List<HistoryRecord> batch, long backoffMillis) {
-        insert(batch, backoffMillis, () -> {
+        insert(batch, batch, backoffMillis, () -> {
             synchronized (handover) {
                 writing.remove(batch);
+                if (writing.isEmpty()) {
+                    erasedWhileWriting.clear();
+                }
             }
             inFlight.decrementAndGet();
             if (queue.size() >= config.batchSize() || stopping) {
@@ -262,7 +282,7 @@ public class HistoryWriter {
      * Writes part of a batch (or all of it), then runs {@code done}. Postgres away: retried with
      * backoff. Postgres refusing the rows: split until the record at fault is alone, which is dropped.
      */
-    private void insert(List<HistoryRecord> part, long backoffMillis, Runnable done) {
+    private void insert(List<HistoryRecord> batch, List<HistoryRecord> part, long backoffMillis, Runnable done) {
         Uni<Integer> insert;
         try {
             insert = repository.insert(part).ifNoItem().after(config.insertTimeout()).fail(); // retried: ON CONFLICT DO NOTHING
@@ -288,7 +308,7 @@ public class HistoryWriter {
                             int half = part.size() / 2;
                             List<HistoryRecord> first = part.subList(0, half);
                             List<HistoryRecord> second = part.subList(half, part.size());
-                            insert(first, backoffMillis, () -> insert(second, backoffMillis, done));
+                            insert(batch, first, backoffMillis, () -> insert(batch, second, backoffMillis, done));
                         }
                         return;
                     }
@@ -296,8 +316,31 @@ public class HistoryWriter {
                     LOG.warnf("History batch of %d not written (%s); retrying in %d ms, %d queued", part.size(),
                             failure.getMessage(), backoffMillis, queue.size());
                     long next = Math.min(backoffMillis * 2, config.maxBackoff().toMillis());
-                    vertx.setTimer(backoffMillis, id -> insert(part, next, done));
+                    vertx.setTimer(backoffMillis, id -> {
+                        List<HistoryRecord> remaining = withoutErased(batch, part);
+                        if (remaining.isEmpty()) {
+                            done.run();
+                        } else {
+                            insert(batch, remaining, next, done);
+                        }
+                    });
                 });
+    }
+
+    /** The records of a batch about to be retried that no erasure asked for since the batch was taken. */
+    private List<HistoryRecord> withoutErased(List<HistoryRecord> batch, List<HistoryRecord> part) {
+        List<Predicate<HistoryRecord>> erasures = new ArrayList<>();
+        synchronized (handover) {
+            for (Erasure erasure : erasedWhileWriting) {
+                if (erasure.batches().contains(batch)) {
+                    erasures.add(erasure.erased());
+                }
+            }
+        }
+        if (erasures.isEmpty()) {
+            return part;
+        }
+        return part.stream().filter(record -> erasures.stream().noneMatch(erased -> erased.test(record))).toList();
     }
 
     /** Whether the insert failed for what the rows hold (retrying cannot fix it), not because Postgres is away. */

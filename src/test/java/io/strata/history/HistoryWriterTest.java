@@ -44,6 +44,8 @@ class HistoryWriterTest {
         final AtomicInteger inserts = new AtomicInteger();
         volatile int outageAttempts;
         volatile boolean hang;
+        /** Once set: the next insert commits, then fails when the future completes (a timeout after the commit). */
+        volatile java.util.concurrent.CompletableFuture<Void> failAfterCommit;
 
         FakeRepository() {
             super(null, null, null, null);
@@ -55,6 +57,13 @@ class HistoryWriterTest {
             if (hang) {
                 return Uni.createFrom().emitter(never -> {
                 });
+            }
+            java.util.concurrent.CompletableFuture<Void> gate = failAfterCommit;
+            if (gate != null) {
+                failAfterCommit = null;
+                batch.forEach(r -> stored.add(r.id()));
+                return Uni.createFrom().completionStage(gate)
+                        .chain(() -> Uni.createFrom().failure(new io.vertx.core.VertxException("Timed out waiting for a reply")));
             }
             if (outageAttempts > 0) {
                 outageAttempts--;
@@ -113,6 +122,39 @@ class HistoryWriterTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> repository.stored.size() == 5);
         assertEquals(3.0, registry.get("strata.history.retried").counter().count());
         assertEquals(0.0, dropped("unstorable") + dropped("queue_full") + dropped("shutdown"));
+    }
+
+    /**
+     * A batch Postgres committed while the writer saw it fail (its reply came too late) is retried; an
+     * erasure asked for meanwhile deleted its rows, and the retry must not write them again.
+     */
+    @Test
+    void aBatchRetriedAfterAnErasureDoesNotBringTheErasedRecordsBack() {
+        FakeRepository repository = new FakeRepository();
+        java.util.concurrent.CompletableFuture<Void> reply = new java.util.concurrent.CompletableFuture<>();
+        repository.failAfterCommit = reply;
+        HistoryWriter writer = writer(repository, 10, Duration.ofSeconds(5));
+        HistoryRecord erased = record("erased-user");
+        HistoryRecord kept = record("other-user");
+        writer.submit(erased);
+        writer.submit(kept);
+        writer.drain();
+        await("the batch committed").atMost(Duration.ofSeconds(5))
+                .until(() -> repository.stored.containsAll(Set.of(erased.id(), kept.id())));
+
+        writer.forget(r -> "erased-user".equals(r.userId())); // the erasure: the queue, then the rows
+        repository.stored.remove(erased.id());
+        reply.complete(null); // the writer now sees the batch fail and retries it
+
+        await("the batch retried").atMost(Duration.ofSeconds(5)).until(() -> repository.inserts.get() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> writer.stalledSeconds() == 0 && writer.queued() == 0);
+        assertTrue(repository.stored.contains(kept.id()), "the other record is still written");
+        assertTrue(!repository.stored.contains(erased.id()), "the erased record is not written again");
+
+        HistoryRecord later = record("erased-user"); // the user's activity after the erasure is recorded as usual
+        writer.submit(later);
+        writer.drain();
+        await().atMost(Duration.ofSeconds(5)).until(() -> repository.stored.contains(later.id()));
     }
 
     @Test
@@ -200,6 +242,11 @@ class HistoryWriterTest {
     private static HistoryRecord record(byte[] response) {
         return new HistoryRecord(UUID.randomUUID().toString(), 1_000_000, "k:1", "s", "u", "chat.completions", "m", null, null, null,
                 null, response, null, null, false, "none", "MISS", 1, null, null, 200, 200, null, null);
+    }
+
+    private static HistoryRecord record(String userId) {
+        return new HistoryRecord(UUID.randomUUID().toString(), 1_000_000, "k:1", "s", userId, "chat.completions", "m", null, null,
+                null, null, null, null, null, false, "none", "MISS", 1, null, null, 200, 200, null, null);
     }
 
     private static HistoryRecord record() {
