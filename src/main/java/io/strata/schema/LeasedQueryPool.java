@@ -89,15 +89,23 @@ final class LeasedQueryPool implements PgPool {
     }
 
     /** A query built anew on each lease's connection. */
-    private record LeasedQuery<T>(Pool pool, Function<SqlConnection, Query<T>> query) implements Query<T> {
+    private static class LeasedQuery<T, Q extends Query<T>> implements Query<T> {
+
+        final Pool pool;
+        final Function<SqlConnection, Q> query;
+
+        LeasedQuery(Pool pool, Function<SqlConnection, Q> query) {
+            this.pool = pool;
+            this.query = query;
+        }
 
         @Override
-        public void execute(Handler<AsyncResult<T>> handler) {
+        public final void execute(Handler<AsyncResult<T>> handler) {
             execute().onComplete(handler);
         }
 
         @Override
-        public Future<T> execute() {
+        public final Future<T> execute() {
             return pool.withConnection(connection -> query.apply(connection).execute());
         }
 
@@ -113,16 +121,10 @@ final class LeasedQueryPool implements PgPool {
     }
 
     /** A prepared query built anew on each lease's connection (prepared once per connection when statements are cached). */
-    private record LeasedPreparedQuery<T>(Pool pool, Function<SqlConnection, PreparedQuery<T>> query) implements PreparedQuery<T> {
+    private static final class LeasedPreparedQuery<T> extends LeasedQuery<T, PreparedQuery<T>> implements PreparedQuery<T> {
 
-        @Override
-        public void execute(Handler<AsyncResult<T>> handler) {
-            execute().onComplete(handler);
-        }
-
-        @Override
-        public Future<T> execute() {
-            return pool.withConnection(connection -> query.apply(connection).execute());
+        LeasedPreparedQuery(Pool pool, Function<SqlConnection, PreparedQuery<T>> query) {
+            super(pool, query);
         }
 
         @Override

@@ -23,18 +23,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import io.strata.testing.H2c;
 import io.strata.testing.Provider;
 import io.strata.testing.Sse;
 import io.strata.testing.StrataTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -108,33 +104,25 @@ class BodiesInFlightTest extends StrataTest {
         Provider.script(Provider.delayed(1_500)); // the first call (the slow stream) waits, the next ones answer at once
         Vertx vertx = Vertx.vertx();
         try {
-            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            HttpClient http = H2c.client(vertx, base.getHost(), base.getPort());
             List<HttpConnection> connections = new CopyOnWriteArrayList<>();
             http.connectionHandler(connections::add);
-            Future<String> slow = post(http, bodyOf(2_000));
+            Future<String> slow = H2c.chat(http, bodyOf(2_000));
             long deadline = System.currentTimeMillis() + 5_000;
             while (Provider.calls() < 1 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
             }
-            String tooLarge = post(http, bodyOf(200_000)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            String tooLarge = H2c.chat(http, bodyOf(200_000)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertTrue(tooLarge.startsWith("413 ") && tooLarge.contains("\"type\""), "an OpenAI-shaped 413: " + tooLarge);
             String answer = slow.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertTrue(answer.startsWith("200 "), "the slow stream on the same connection is answered: " + answer);
             assertEquals(1, connections.size(), "both went over one connection");
-            assertTrue(post(http, bodyOf(2_000)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).startsWith("200 "));
+            assertTrue(
+                    H2c.chat(http, bodyOf(2_000)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).startsWith("200 "));
             assertEquals(1, connections.size(), "the connection is still in use");
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
-    }
-
-    private static Future<String> post(HttpClient http, String body) {
-        return http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/chat/completions")
-                .putHeader("Authorization", "Bearer sk-test-a").putHeader("Content-Type", "application/json"))
-                .compose(request -> request.send(Buffer.buffer(body)))
-                .compose(response -> response.body().map(answer -> response.statusCode() + " " + answer))
-                .recover(failed -> Future.succeededFuture("failed: " + failed));
     }
 
     @Test

@@ -21,18 +21,16 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.strata.testing.H2c;
 import io.strata.testing.Provider;
 import io.strata.testing.RawHttp;
 import io.strata.testing.StrataTest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.GoAway;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 
 /**
@@ -169,8 +167,7 @@ class ConnectionTimeoutsTest extends StrataTest {
         Provider.script(Provider.delayed(3_000)); // the first call (the slow stream) waits 3 s, the next ones answer at once
         Vertx vertx = Vertx.vertx();
         try {
-            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            HttpClient http = H2c.client(vertx, base.getHost(), base.getPort());
             List<HttpConnection> connections = new CopyOnWriteArrayList<>();
             List<GoAway> goAways = new CopyOnWriteArrayList<>();
             CompletableFuture<Long> closedAt = new CompletableFuture<>();
@@ -210,8 +207,7 @@ class ConnectionTimeoutsTest extends StrataTest {
         Provider.script(Provider.delayed(2_500));
         Vertx vertx = Vertx.vertx();
         try {
-            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            HttpClient http = H2c.client(vertx, base.getHost(), base.getPort());
             List<HttpConnection> connections = new CopyOnWriteArrayList<>();
             List<GoAway> goAways = new CopyOnWriteArrayList<>();
             http.connectionHandler(connection -> {
@@ -243,13 +239,8 @@ class ConnectionTimeoutsTest extends StrataTest {
         }
     }
 
-    /** "status body", or the failure's message prefixed with "failed: ". */
     private static Future<String> post(HttpClient http, String prompt) {
-        return http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/v1/chat/completions")
-                .putHeader("Authorization", "Bearer sk-test-a").putHeader("Content-Type", "application/json"))
-                .compose(request -> request.send(Buffer.buffer(chatBody(prompt))))
-                .compose(response -> response.body().map(body -> response.statusCode() + " " + body))
-                .recover(failed -> Future.succeededFuture("failed: " + failed));
+        return H2c.chat(http, chatBody(prompt));
     }
 
     private Socket socket() throws Exception {

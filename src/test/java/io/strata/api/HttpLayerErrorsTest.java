@@ -12,16 +12,14 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.strata.testing.H2c;
 import io.strata.testing.Provider;
 import io.strata.testing.RawHttp;
 import io.strata.testing.StrataTest;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 
 /**
@@ -101,8 +99,7 @@ class HttpLayerErrorsTest extends StrataTest {
     void onHttp2TheHeadLimitsAnswerOnTheirStreamAndTheConnectionGoesOn() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
-            HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-                    .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1).setDefaultHost(base.getHost()).setDefaultPort(base.getPort()));
+            HttpClient http = H2c.client(vertx, base.getHost(), base.getPort());
             List<HttpConnection> connections = new CopyOnWriteArrayList<>();
             http.connectionHandler(connections::add);
             String uriTooLong = get(http, new RequestOptions().setURI("/v1/files/" + "f".repeat(6_000)));
@@ -120,10 +117,7 @@ class HttpLayerErrorsTest extends StrataTest {
     }
 
     private static String get(HttpClient http, RequestOptions options) throws Exception {
-        return http.request(options.setMethod(HttpMethod.GET).putHeader("Authorization", "Bearer sk-test-a"))
-                .compose(request -> request.send())
-                .compose(response -> response.body().map(body -> response.statusCode() + " " + body))
-                .recover(failed -> Future.succeededFuture("failed: " + failed))
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return H2c.exchange(http, options.setMethod(HttpMethod.GET), null).toCompletionStage().toCompletableFuture().get(10,
+                TimeUnit.SECONDS);
     }
 }

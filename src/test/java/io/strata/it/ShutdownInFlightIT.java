@@ -19,16 +19,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.strata.testing.H2c;
 import io.strata.testing.Provider;
 import io.strata.testing.TestServers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.GoAway;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
@@ -155,8 +154,7 @@ class ShutdownInFlightIT {
         final List<Long> answeredAt = new CopyOnWriteArrayList<>();
 
         Http2Client(Vertx vertx, int port) {
-            http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
-                    .setHttp2MaxPoolSize(1).setDefaultHost("127.0.0.1").setDefaultPort(port));
+            http = H2c.client(vertx, "127.0.0.1", port);
             http.connectionHandler(connection -> {
                 connections.add(connection);
                 connection.goAwayHandler(received -> {
