@@ -51,9 +51,8 @@ import io.vertx.ext.web.RoutingContext;
  * server (connections still open are idle ones) and the history writer drain its queue.</li>
  * </ol>
  * HTTP/1 connections are tracked per connection (a volatile write per request, nothing registered
- * per request while serving); HTTP/2 requests are counted one by one, and HTTP/2 connections are
- * tracked too (registered at their first request, their streams in flight counted): once the shutdown
- * has begun, an HTTP/2 connection is sent GOAWAY (NO_ERROR, the last stream it carried) as soon as it
+ * per request while serving); HTTP/2 connections are tracked too (registered at their first
+ * request, their streams in flight counted one by one): once the shutdown has begun, an HTTP/2 connection is sent GOAWAY (NO_ERROR, the last stream it carried) as soon as it
  * has no stream in flight (at once if it is idle, else when its last one is answered), so its client
  * opens a new connection for its next request instead of sending it on this one until the server
  * closes it under them. Not while streams are in flight: the JDK's HttpClient without the
@@ -114,7 +113,8 @@ public class ShutdownDrain {
     private final Duration grace;
     private final Set<Tracked> connections = ConcurrentHashMap.newKeySet();
     private final Set<Http2Tracked> http2Connections = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger http2InFlight = new AtomicInteger();
+    /** HTTP/2 requests in flight on connections Strata does not track (not a Vert.x connection: none in practice). */
+    private final AtomicInteger untrackedHttp2InFlight = new AtomicInteger();
     private final Counter refused;
     private final Buffer refusal;
     private volatile Phase phase = Phase.SERVING;
@@ -157,12 +157,11 @@ public class ShutdownDrain {
             tracked.latest = context;
         } else if (!http1) {
             Http2Tracked tracked = http2(request.connection());
-            http2InFlight.incrementAndGet();
-            if (tracked != null) {
-                tracked.inFlight.incrementAndGet();
-            }
+            (tracked != null ? tracked.inFlight : untrackedHttp2InFlight).incrementAndGet();
             context.addEndHandler(ended -> { // on the thread that ended the response
-                http2InFlight.decrementAndGet();
+                if (tracked == null) {
+                    untrackedHttp2InFlight.decrementAndGet();
+                }
                 if (phase != Phase.SERVING && !refuses(context)) {
                     lastServedNanos = System.nanoTime(); // its client, sent GOAWAY, may come straight back on a new connection
                 }
@@ -334,7 +333,7 @@ public class ShutdownDrain {
         long quiet = QUIET.toNanos();
         while (true) {
             long now = System.nanoTime();
-            int busy = http2InFlight.get();
+            int busy = untrackedHttp2InFlight.get();
             boolean settled = true;
             for (Tracked tracked : connections) {
                 RoutingContext latest = tracked.latest;
@@ -351,6 +350,7 @@ public class ShutdownDrain {
                 }
             }
             for (Http2Tracked tracked : http2Connections) {
+                busy += tracked.inFlight.get();
                 long goneAway = tracked.goneAwayNanos;
                 if (goneAway == 0 || now - goneAway < quiet) {
                     settled = false;
